@@ -1,0 +1,62 @@
+/*
+ * event.h - the worker -> daemon event stream: the contract between
+ * tunerd-worker and tunerd. Nothing here does I/O.
+ *
+ * A training job's worker owns <state>/jobs/<name>/ and writes every event
+ * as one JSON object per line, '\n'-terminated, to events.jsonl there
+ * (append-only, each line written with one write(2) and fsync'd for
+ * "exited"). It also listens on worker.sock in the same directory (a unix
+ * stream socket, mode 0600). On every accepted connection the worker first
+ * sends all lines of events.jsonl written so far, then each new line as it
+ * is written. The daemon dedups by "seq" and may connect any number of
+ * times (e.g. after its own restart). If connecting fails (worker gone), the
+ * daemon reads events.jsonl itself. A worker that is gone and whose file
+ * has no "exited" line was lost.
+ *
+ * Client -> worker, on the same socket, one line each:
+ *   "stop\n"   stop the job: SIGTERM to the program's process group,
+ *              SIGKILL after the grace period; the job ends Stopped.
+ *
+ * Common members of every event:
+ *   "seq"   integer, 1, 2, 3, ... without gaps, per job directory
+ *   "time"  epoch seconds (double)
+ *   "type"  one of the EV_* names below
+ *
+ * "status"   {"status": "Starting"|"Downloading"|"Training"|"Uploading",
+ *             "message": "..."}    a SecondaryStatus transition
+ * "started"  {"pid": N}            the user program runs as process group N
+ * "metric"   {"name": "...", "value": D}   one scraped value; the worker
+ *             sends at most EV_METRIC_CAP metric events per job, but the
+ *             "exited" event always carries every metric's final value
+ * "exited"   {"status": "Completed"|"Failed"|"Stopped",
+ *             "secondary": "Completed"|"Failed"|"Stopped"|"MaxRuntimeExceeded",
+ *             "failure_reason": "..." or null,
+ *             "exit_code": N or null, "signal": N or null,
+ *             "model_artifact": "/abs/path/model.tar.gz" or null,
+ *             "training_start": D or null, "training_end": D or null,
+ *             "final_metrics": [{"name": "...", "value": D, "time": D}, ...]}
+ *             always the last line; after it the worker exits.
+ *
+ * Files in the job directory (the /opt/ml layout):
+ *   request.json   the validated CreateTrainingJob request (daemon writes)
+ *   input/config/{hyperparameters,inputdataconfig,resourceconfig}.json
+ *   input/data/<channel>/   code/   model/   output/{data,failure}
+ *   output/model.tar.gz     logs/output.log   status.json   events.jsonl
+ *   worker.sock
+ */
+#ifndef TD_PROTO_EVENT_H
+#define TD_PROTO_EVENT_H
+
+#define EV_STATUS	"status"
+#define EV_STARTED	"started"
+#define EV_METRIC	"metric"
+#define EV_EXITED	"exited"
+
+#define EV_METRIC_CAP	10000
+
+#define EV_FILE		"events.jsonl"
+#define EV_SOCKET	"worker.sock"
+#define EV_REQUEST	"request.json"
+#define EV_LOG		"logs/output.log"
+
+#endif
