@@ -1,0 +1,70 @@
+/*
+ * api.h - the API layer: routes HTTP requests to operation handlers and
+ * shapes every answer (JSON 1.1 success bodies, SageMaker-style errors).
+ *
+ * A handler gets a validated request (through proto/) and a context; it
+ * either fills c->out (a cJSON object the context owns) or an error in
+ * c->err and returns, or calls api_defer() and finishes later with
+ * api_finish() (e.g. after a search ran on the threadpool).
+ */
+#ifndef TD_API_H
+#define TD_API_H
+
+#include <cjson/cJSON.h>
+
+#include "apierr.h"
+#include "proto.h"
+
+struct daemon;
+struct http_conn;
+struct http_request;
+
+struct api_ctx {
+	struct daemon		*d;
+	struct http_conn	*conn;
+	const struct proto_op	*op;
+	cJSON			*out;		/* response body, owned */
+	struct apierr		 err;
+	int			 deferred;
+};
+
+typedef void (*api_handler_fn)(struct api_ctx *c, const cJSON *req);
+
+/* The HTTP handler given to http_server_new(); arg is the daemon. */
+void api_http_handler(struct http_conn *conn, const struct http_request *req,
+    void *arg);
+
+/* Keeps c alive after the handler returns; answer later with api_finish(). */
+struct api_ctx *api_defer(struct api_ctx *c);
+/* Sends c->out or c->err and frees a deferred c. */
+void api_finish(struct api_ctx *c);
+
+/* Fills c->err from a store/other code for the resource kind and name. */
+void api_store_error(struct api_ctx *c, int rc, const char *kind,
+    const char *name);
+
+/* Builds an ARN for a resource kind ("training-job") and name; caller frees. */
+char *api_arn(const char *kind, const char *name);
+
+/* The handlers, by operation (api_training.c, api_tuning.c, ...). */
+void api_create_training_job(struct api_ctx *c, const cJSON *req);
+void api_describe_training_job(struct api_ctx *c, const cJSON *req);
+void api_list_training_jobs(struct api_ctx *c, const cJSON *req);
+void api_stop_training_job(struct api_ctx *c, const cJSON *req);
+void api_get_training_job_logs(struct api_ctx *c, const cJSON *req);
+void api_get_training_job_metrics(struct api_ctx *c, const cJSON *req);
+
+void api_create_tuning_job(struct api_ctx *c, const cJSON *req);
+void api_describe_tuning_job(struct api_ctx *c, const cJSON *req);
+void api_list_tuning_jobs(struct api_ctx *c, const cJSON *req);
+void api_list_training_jobs_for_tuning_job(struct api_ctx *c, const cJSON *req);
+void api_stop_tuning_job(struct api_ctx *c, const cJSON *req);
+void api_ask_tuning_job(struct api_ctx *c, const cJSON *req);
+void api_tell_tuning_job(struct api_ctx *c, const cJSON *req);
+
+/* Shared by the List* handlers: proto's list request to the store's query. */
+struct td_list_req;
+struct store_list_q;
+void api_list_query(const struct td_list_req *lr, struct store_list_q *q);
+
+#endif
