@@ -62,6 +62,20 @@ void api_stop_tuning_job(struct api_ctx *c, const cJSON *req);
 void api_ask_tuning_job(struct api_ctx *c, const cJSON *req);
 void api_tell_tuning_job(struct api_ctx *c, const cJSON *req);
 
+void api_create_model(struct api_ctx *c, const cJSON *req);
+void api_describe_model(struct api_ctx *c, const cJSON *req);
+void api_list_models(struct api_ctx *c, const cJSON *req);
+void api_delete_model(struct api_ctx *c, const cJSON *req);
+void api_create_endpoint_config(struct api_ctx *c, const cJSON *req);
+void api_describe_endpoint_config(struct api_ctx *c, const cJSON *req);
+void api_list_endpoint_configs(struct api_ctx *c, const cJSON *req);
+void api_delete_endpoint_config(struct api_ctx *c, const cJSON *req);
+void api_create_endpoint(struct api_ctx *c, const cJSON *req);
+void api_describe_endpoint(struct api_ctx *c, const cJSON *req);
+void api_list_endpoints(struct api_ctx *c, const cJSON *req);
+void api_delete_endpoint(struct api_ctx *c, const cJSON *req);
+void api_update_endpoint(struct api_ctx *c, const cJSON *req);
+
 /* Shared by the List* handlers: proto's list request to the store's query. */
 struct td_list_req;
 struct store_list_q;

@@ -14,6 +14,7 @@ struct store;
 struct http_server;
 struct sched;
 struct tuning;
+struct serving;
 struct store_tj;
 
 struct daemon_config {
@@ -36,6 +37,7 @@ struct daemon {
 	struct http_server	*http;
 	struct sched		*sched;
 	struct tuning		*tuning;
+	struct serving		*serving;
 	int			 tcp_port;	/* bound TCP port, 0 if none */
 	int			 shutting_down;
 };

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "paths.h"
 #include "sched.h"
+#include "serving.h"
 #include "store.h"
 #include "tuning.h"
 #include "util.h"
@@ -39,32 +40,137 @@
 extern char **environ;
 void openblas_set_num_threads(int);
 
-static const char usage_text[] =
-"usage: tunerd [-dnv] [--state-dir DIR] [--socket PATH] [--listen HOST:PORT]\n"
-"              [--slots N] [--grace SECONDS] [--log-limit BYTES] [--worker PATH]\n"
-"\n"
-"tunerd keeps training jobs, tuning jobs, models and endpoints in SQLite,\n"
-"runs each training job in a tunerd-worker process and serves the SageMaker\n"
-"API (AWS JSON 1.1) on a unix socket and optionally on TCP.\n"
-"\n"
-"  -d, --foreground    stay in the foreground and log to stderr\n"
-"  -n, --check         check the configuration and the database, then exit\n"
-"  -v, --verbose       more logging (repeatable)\n"
-"  --state-dir DIR     state directory (default $TUNERD_STATE_DIR, else\n"
-"                      $XDG_STATE_HOME/tunerd, else ~/.local/state/tunerd)\n"
-"  --socket PATH       unix socket (default $TUNERD_SOCKET, else\n"
-"                      $XDG_RUNTIME_DIR/tunerd/tunerd.sock, else DIR/tunerd.sock)\n"
-"  --listen HOST:PORT  also serve HTTP on TCP (loopback only; port 0 picks one)\n"
-"  --slots N           training jobs run at once (default: number of CPUs)\n"
-"  --grace SECONDS     SIGTERM to SIGKILL when stopping a job (default 10)\n"
-"  --log-limit BYTES   cap of each job's log file (default 67108864)\n"
-"  --worker PATH       the tunerd-worker binary (default: beside tunerd)\n"
-"  -h, --help          this help\n"
-"  -V, --version       print the version\n";
+/* The options, once: --help and the man page (--help-man) are built from this. */
+static const struct opt_doc {
+	const char	*flags;
+	const char	*help;
+} opt_docs[] = {
+	{ "-d, --foreground", "Stay in the foreground and log to stderr. "
+	    "Without -d, tunerd starts itself in the background, logging to "
+	    "DIR/tunerd.log, and returns once it serves (or fails)." },
+	{ "-n, --check", "Check the configuration and the database "
+	    "(migrations, integrity), print a summary and exit." },
+	{ "-v, --verbose", "More logging; repeatable." },
+	{ "--state-dir DIR", "State directory: the database tunerd.db and "
+	    "jobs/<name>/ for every training job. Default $TUNERD_STATE_DIR, "
+	    "else $XDG_STATE_HOME/tunerd, else ~/.local/state/tunerd." },
+	{ "--socket PATH", "The unix socket (mode 0600; only this user and "
+	    "root may connect). Default $TUNERD_SOCKET, else "
+	    "$XDG_RUNTIME_DIR/tunerd/tunerd.sock, else DIR/tunerd.sock." },
+	{ "--listen HOST:PORT", "Also serve HTTP on TCP, for boto3 and the "
+	    "AWS CLI. Loopback addresses only; port 0 picks a free port (logged)." },
+	{ "--slots N", "Training jobs that run at once; the rest wait in "
+	    "creation order. Default: the number of CPUs." },
+	{ "--grace SECONDS", "Time between SIGTERM and SIGKILL when a job is "
+	    "stopped. Default 10." },
+	{ "--log-limit BYTES", "Cap of each job's log file; past it output is "
+	    "still scraped for metrics but not stored. Default 67108864." },
+	{ "--worker PATH", "The tunerd-worker binary. Default: beside tunerd "
+	    "(or ../worker/ in the build tree)." },
+	{ "-h, --help", "Print this help." },
+	{ "-V, --version", "Print the version." },
+};
+
+static const char synopsis[] =
+    "tunerd [-dnv] [--state-dir DIR] [--socket PATH] [--listen HOST:PORT] "
+    "[--slots N] [--grace SECONDS] [--log-limit BYTES] [--worker PATH]";
+
+static const char description[] =
+    "tunerd keeps training jobs, tuning jobs, models and endpoints in "
+    "SQLite, runs each training job in its own tunerd-worker process and "
+    "serves the SageMaker API (AWS JSON 1.1, X-Amz-Target: SageMaker.<Op>) "
+    "on a unix socket and optionally on loopback TCP.";
+
+static void
+print_wrapped(const char *text, int indent, int width)
+{
+	const char *p = text;
+	int col = indent;
+
+	printf("%*s", indent, "");
+	while (*p != '\0') {
+		const char *w = p;
+		int len;
+
+		while (*w != '\0' && *w != ' ')
+			w++;
+		len = (int)(w - p);
+		if (col > indent && col + 1 + len > width) {
+			printf("\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", len, p);
+		col += len;
+		p = *w == ' ' ? w + 1 : w;
+	}
+	putchar('\n');
+}
+
+static void
+usage(void)
+{
+	size_t i;
+
+	printf("usage: %s\n\n", synopsis);
+	print_wrapped(description, 0, 78);
+	putchar('\n');
+	for (i = 0; i < sizeof(opt_docs) / sizeof(opt_docs[0]); i++) {
+		printf("  %s\n", opt_docs[i].flags);
+		print_wrapped(opt_docs[i].help, 6, 78);
+	}
+	printf("\nSignals: SIGTERM and SIGINT stop tunerd; training jobs keep "
+	    "running and the next\ntunerd re-attaches to them. See tunerd(8).\n");
+}
+
+/* roff, escaping what roff would take as commands. */
+static void
+roff(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else if (*s == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+static void
+usage_man(void)
+{
+	size_t i;
+
+	printf(".TH TUNERD 8 \"\" \"tunerd %s\" \"System Manager's Manual\"\n",
+	    TUNERD_VERSION);
+	printf(".SH NAME\ntunerd \\- local SageMaker-compatible training, tuning "
+	    "and serving daemon\n.SH SYNOPSIS\n");
+	roff(synopsis);
+	printf("\n.SH DESCRIPTION\n");
+	roff(description);
+	printf("\n.SH OPTIONS\n");
+	for (i = 0; i < sizeof(opt_docs) / sizeof(opt_docs[0]); i++) {
+		printf(".TP\n.B ");
+		roff(opt_docs[i].flags);
+		putchar('\n');
+		roff(opt_docs[i].help);
+		putchar('\n');
+	}
+	printf(".SH SIGNALS\nSIGTERM and SIGINT stop listening and exit; "
+	    "training jobs keep running in their own sessions and the next "
+	    "tunerd re\\-attaches to them and replays what it missed.\n"
+	    ".SH FILES\n.TP\nDIR/tunerd.db\nThe database (SQLite, WAL).\n"
+	    ".TP\nDIR/jobs/NAME/\nA training job's directory, in the /opt/ml "
+	    "layout, with logs/output.log and events.jsonl.\n"
+	    ".SH SEE ALSO\ntuner(1)\n");
+}
 
 enum {
 	OPT_STATE_DIR = 256, OPT_SOCKET, OPT_LISTEN, OPT_SLOTS, OPT_GRACE,
-	OPT_LOG_LIMIT, OPT_WORKER, OPT_READY_FD,
+	OPT_LOG_LIMIT, OPT_WORKER, OPT_READY_FD, OPT_HELP_MAN,
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +187,7 @@ static const struct option long_opts[] = {
 	{ "log-limit", required_argument, NULL, OPT_LOG_LIMIT },
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+	{ "help-man", no_argument, NULL, OPT_HELP_MAN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -162,6 +269,7 @@ on_signal(uv_signal_t *h, int signum)
 	http_server_close(d->http);
 	sched_close(d->sched);
 	tuning_close(d->tuning);
+	serving_close(d->serving);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 }
@@ -184,7 +292,7 @@ background(int argc, char **argv, const char *state_dir)
 	}
 	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
 	snprintf(logp, sizeof(logp), "%s/tunerd.log", state_dir);
-	snprintf(fdarg, sizeof(fdarg), "--ready-fd=%d", pfd[1]);
+	snprintf(fdarg, sizeof(fdarg), "--ready-fd=3");
 	if ((nargv = calloc((size_t)argc + 3, sizeof(*nargv))) == NULL)
 		return 1;
 	nargv[0] = argv[0];
@@ -197,6 +305,9 @@ background(int argc, char **argv, const char *state_dir)
 	posix_spawn_file_actions_addopen(&fa, 1, logp,
 	    O_WRONLY | O_CREAT | O_APPEND, 0600);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	/* Keep only the readiness pipe: close whatever else we inherited. */
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
 	rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, nargv, environ);
@@ -283,6 +394,10 @@ start(struct daemon *d, int check_only, int ready_fd)
 		log_warnx("cannot start the scheduler");
 		return 1;
 	}
+	if (serving_new(d, &d->serving) != 0 || serving_start(d->serving) != 0) {
+		log_warnx("cannot start the endpoints");
+		return 1;
+	}
 	uv_signal_init(d->loop, &sig_term);
 	uv_signal_init(d->loop, &sig_int);
 	sig_term.data = sig_int.data = d;
@@ -312,7 +427,8 @@ main(int argc, char **argv)
 		case 'd': foreground = 1; break;
 		case 'n': check = 1; break;
 		case 'v': verbose++; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': usage(); return 0;
+		case OPT_HELP_MAN: usage_man(); return 0;
 		case 'V': printf("tunerd %s\n", TUNERD_VERSION); return 0;
 		case OPT_STATE_DIR: d->cfg.state_dir = strdup(optarg); break;
 		case OPT_SOCKET: d->cfg.socket_path = strdup(optarg); break;
@@ -366,6 +482,7 @@ main(int argc, char **argv)
 			log_debug("loop closed with handles still open");
 	}
 	tuning_free(d->tuning);
+	serving_free(d->serving);
 	free(d->sched);
 	store_close(d->store);
 	return rc;

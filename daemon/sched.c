@@ -38,6 +38,7 @@
 #include "event.h"
 #include "log.h"
 #include "sched.h"
+#include "serving.h"
 #include "store.h"
 #include "util.h"
 
@@ -265,12 +266,40 @@ settle(struct sjob *sj, const char *status, const char *secondary,
 	sj_finish(sj);
 }
 
+/*
+ * Kills the process group of the job's program, found in its "started"
+ * event: a lost worker must not leave its program running.
+ */
+static void
+kill_program_group(struct sjob *sj)
+{
+	char path[PATH_MAX], *data = NULL, *p;
+	long pid = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", sj->dir, EV_FILE);
+	if (td_read_file(path, (size_t)1 << 30, &data, NULL) != 0)
+		return;
+	for (p = data; (p = strstr(p, "\"type\":\"" EV_STARTED "\"")) != NULL;
+	    p++) {
+		char *q = strstr(p, "\"pid\":");
+
+		if (q != NULL)
+			pid = strtol(q + 6, NULL, 10);
+	}
+	free(data);
+	if (pid > 1 && kill((pid_t)-pid, SIGKILL) == 0)
+		log_info("job %s: killed the lost worker's program group %ld",
+		    sj->row.name, pid);
+}
+
 /* The worker is gone without an "exited" event. */
 static void
 sj_lost(struct sjob *sj)
 {
 	char reason[512];
 	long max = request_max_retries(sj->row.request);
+
+	kill_program_group(sj);
 
 	if (sj->row.stop_requested) {
 		settle(sj, "Stopped", "Stopped", NULL);
@@ -675,6 +704,8 @@ spawn_worker(struct sjob *sj, pid_t *pid)
 	posix_spawn_file_actions_addopen(&fa, 1, log,
 	    O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	/* Nothing of the daemon's (or what it inherited) reaches the worker. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigfillset(&dflt);
@@ -816,6 +847,8 @@ on_sigchld(uv_signal_t *h, int signum)
 				    on_timer_check, 0, 0);
 			break;
 		}
+		if (sj == NULL)
+			serving_child_exited(s->d->serving, pid, status);
 	}
 }
 
