@@ -54,6 +54,8 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	if (fmt == NULL)
+		return;
 	va_copy(ap2, ap);
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);

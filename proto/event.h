@@ -37,12 +37,44 @@
  *             "final_metrics": [{"name": "...", "value": D, "time": D}, ...]}
  *             always the last line; after it the worker exits.
  *
+ * Refinements (tunerd-worker implements exactly these):
+ *   - "time" has millisecond precision; "seq" continues from the last line
+ *     if events.jsonl already exists (a torn last line is cut first).
+ *   - Every line is written to events.jsonl before it is sent; a client is
+ *     a read offset into the file, so a slow client never blocks the worker
+ *     and costs it no memory. At most 32 clients; a peer whose uid is
+ *     neither the worker's nor root is refused. Lines other than "stop"
+ *     are ignored. After "exited" the worker gives clients up to 2 s to
+ *     read the rest, closes them and removes worker.sock: connection
+ *     refused/ENOENT means "read events.jsonl".
+ *   - worker.sock longer than sun_path: the worker binds it through
+ *     /proc/self/fd/<dirfd>/worker.sock; a client does the same (or
+ *     connects from inside the directory with a relative path).
+ *   - "status" messages are SageMaker's texts ("Downloading input data",
+ *     ...). A job stopped before its program ran goes from Starting or
+ *     Downloading straight to "exited" Stopped, with training_start,
+ *     exit_code, signal and model_artifact null.
+ *   - "exited": exit_code/signal describe the program (both null if it
+ *     never ran); failure_reason is output/failure's first 1024 bytes if
+ *     the program wrote one, else "AlgorithmError: exit code N" or
+ *     "AlgorithmError: killed by signal SIGSEGV (11)" plus the stderr tail
+ *     (1024 bytes in all), or "ClientError: ..." (request, data, code or
+ *     runtime problems: names the channel/path/URL) or
+ *     "InternalServerError: ..." (the worker's own failure); null when not
+ *     Failed. model_artifact is the copy under a file:// or absolute
+ *     OutputDataConfig.S3OutputPath (<dir>/<job>/output/model.tar.gz) when
+ *     there is one, else <job dir>/output/model.tar.gz; the model is packed
+ *     whenever the program ran (Completed, Failed and Stopped alike).
+ *     final_metrics lists metrics that had a value, in MetricDefinitions
+ *     order. status.json holds the same line.
+ *
  * Files in the job directory (the /opt/ml layout):
  *   request.json   the validated CreateTrainingJob request (daemon writes)
  *   input/config/{hyperparameters,inputdataconfig,resourceconfig}.json
  *   input/data/<channel>/   code/   model/   output/{data,failure}
  *   output/model.tar.gz     logs/output.log   status.json   events.jsonl
- *   worker.sock
+ *   output/output.tar.gz (output/data packed, when not empty)
+ *   worker.sock (while the worker runs)
  */
 #ifndef TD_PROTO_EVENT_H
 #define TD_PROTO_EVENT_H

@@ -78,4 +78,22 @@ void training_spec_free(struct td_training_spec *s);
 /* Value of a hyperparameter or NULL (borrowed). */
 const char *training_spec_hp(const struct td_training_spec *s, const char *key);
 
+/*
+ * Tunerd.GetTrainingJobLogs: a byte range of a job's log. Decoded like the
+ * rest (strict, field paths in errors); the caller owns the result and
+ * frees it with logs_req_free() (NULL is a no-op).
+ */
+struct td_logs_req {
+	char	*name;		/* TrainingJobName */
+	long	 start_offset;	/* StartOffset >= 0, default 0 */
+	long	 max_bytes;	/* MaxBytes 1..8388608, default 1048576 */
+};
+
+#define LOGS_DEFAULT_MAX_BYTES	1048576L
+#define LOGS_MAX_MAX_BYTES	8388608L
+
+int logs_req_decode(const cJSON *req, struct td_logs_req **out,
+    struct apierr *e);
+void logs_req_free(struct td_logs_req *r);
+
 #endif
