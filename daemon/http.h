@@ -15,6 +15,11 @@
  *
  * The unix listener is created mode 0600 and checks SO_PEERCRED: a peer
  * whose uid is neither the daemon's nor root gets 403 and is closed.
+ *
+ * Every response carries Content-Length, Date and x-amzn-RequestId; the
+ * server's own errors (400, 403, 405, 408, 413, 417, 431, 503, 505) have a
+ * JSON body {"__type": "...", "message": "..."} and close the connection.
+ * libuv writes with write(2): the process must ignore SIGPIPE.
  */
 #ifndef TD_HTTP_H
 #define TD_HTTP_H
@@ -44,6 +49,10 @@ struct http_request {
 	const char	*peer;		/* "unix" or "127.0.0.1:5555" */
 };
 
+/*
+ * A zero field means its default. request_timeout_ms also bounds the
+ * writing of one response to a peer that does not read.
+ */
 struct http_limits {
 	size_t		 max_header_bytes;	/* default 64 KiB */
 	size_t		 max_body_bytes;	/* default 8 MiB */
@@ -58,19 +67,33 @@ typedef void (*http_handler_fn)(struct http_conn *c,
 /* Fills l with the defaults above. */
 void http_limits_default(struct http_limits *l);
 
-/* Returns a server the caller owns (http_server_close); NULL on OOM. */
+/*
+ * Returns a server the caller owns (http_server_close); NULL on OOM.
+ * limits is copied (NULL: defaults); fn is called on the loop thread with
+ * a request that stays valid until http_respond() for it.
+ */
 struct http_server *http_server_new(uv_loop_t *loop,
     const struct http_limits *limits, http_handler_fn fn, void *arg);
 
-/* Listens on a unix socket at path (an existing stale socket is replaced). */
+/*
+ * Listens on a unix socket at path, created 0600. A stale socket there (no
+ * one accepting) is replaced; a live one is -EADDRINUSE, anything else
+ * -EEXIST. The file is removed again by http_server_close().
+ */
 int http_listen_unix(struct http_server *s, const char *path);
-/* Listens on host:port (IPv4 or IPv6 literal). port 0 picks one; *bound gets it. */
+/*
+ * Listens on host:port (IPv4 or IPv6 literal, "[::1]" too; names are
+ * -EINVAL). port 0 picks one; *bound (if not NULL) gets the port bound.
+ */
 int http_listen_tcp(struct http_server *s, const char *host, int port, int *bound);
 
 /*
  * Answers the request in flight on c. extra_headers is NULL or a block of
  * "Name: value\r\n" lines. The body is copied. Keep-alive is honoured
- * unless the request asked to close.
+ * unless the request asked to close. Call it exactly once per request,
+ * from the handler or any later loop callback; it never calls the handler
+ * itself (the next pipelined request is dispatched from the loop). If the
+ * peer has gone meanwhile, the answer is dropped and c freed.
  */
 void http_respond(struct http_conn *c, int status, const char *content_type,
     const char *body, size_t len, const char *extra_headers);
@@ -78,7 +101,11 @@ void http_respond(struct http_conn *c, int status, const char *content_type,
 /* Header value of the request in flight (case-insensitive name) or NULL. */
 const char *http_req_header(const struct http_request *req, const char *name);
 
-/* Stops listening, closes every connection; frees s from the close callbacks. */
+/*
+ * Stops listening and closes every connection; s is freed from the last
+ * close callback (run the loop). A request in flight still gets its
+ * http_respond(), sent with Connection: close; until then s stays alive.
+ */
 void http_server_close(struct http_server *s);
 
 /* Counters for /metrics and tests. */
@@ -89,5 +116,14 @@ struct http_stats {
 	unsigned long	 rejected_total;	/* 4xx/5xx produced by the server itself */
 };
 void http_server_stats(const struct http_server *s, struct http_stats *out);
+
+/*
+ * Test hook for tests/fuzz/fuzz_http.c, not for the daemon: feeds data as
+ * one client's byte stream (then EOF) to a fresh server with small limits
+ * on a private loop, answers every request at once, and runs the loop
+ * until everything is closed. Returns 0, or a negative code when the loop
+ * could not be set up or did not close cleanly.
+ */
+int http__feed_for_fuzz(const unsigned char *data, size_t len);
 
 #endif
