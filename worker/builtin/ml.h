@@ -1,8 +1,9 @@
 /*
  * ml.h - the built-in algorithms' public face: matrices, trained models
  * and prediction. Used by tunerd-worker (training, serving) and by tuner
- * (`tuner predict --model`). Ownership: *_read/*_parse/*_load return
- * objects the caller frees with the matching *_free (NULL is a no-op).
+ * (`tuner predict --model`). Ownership: the _read, _parse and _load
+ * functions return objects the caller frees with the matching _free
+ * (NULL is a no-op).
  * Errors: negative code (err.h) plus a message for a person in err.
  */
 #ifndef TD_ML_H
