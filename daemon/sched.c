@@ -16,8 +16,10 @@
  * that is gone without one was lost (retried under RetryStrategy, else
  * Failed with a reason saying so).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -62,6 +64,7 @@ struct sjob {
 	uv_connect_t		 creq;
 	uv_timer_t		 timer;
 	uv_write_t		 wreq;
+	int			 dirfd;		/* held while connecting by /proc path */
 	struct buf		 in;
 };
 
@@ -589,6 +592,10 @@ on_connect(uv_connect_t *req, int status)
 {
 	struct sjob *sj = req->data;
 
+	if (sj->dirfd >= 0) {
+		close(sj->dirfd);
+		sj->dirfd = -1;
+	}
 	if (status < 0) {
 		sj->failures++;
 		sj_close_pipe(sj);
@@ -603,6 +610,21 @@ on_connect(uv_connect_t *req, int status)
 		sj_send_stop(sj);
 }
 
+/*
+ * The socket's path; one too long for sun_path (108 bytes) is reached
+ * through /proc/self/fd/<dirfd>/ instead, with the job directory held open
+ * until the connect completes.
+ */
+static void
+socket_path(struct sjob *sj, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", sj->dir, EV_SOCKET);
+	if (strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path))
+		return;
+	if ((sj->dirfd = open(sj->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		snprintf(path, len, "/proc/self/fd/%d/%s", sj->dirfd, EV_SOCKET);
+}
+
 static void
 sj_connect(struct sjob *sj)
 {
@@ -610,7 +632,7 @@ sj_connect(struct sjob *sj)
 
 	if (sj->done || sj->conn != CONN_IDLE)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", sj->dir, EV_SOCKET);
+	socket_path(sj, path, sizeof(path));
 	uv_pipe_init(sj->s->d->loop, &sj->pipe, 0);
 	sj->pipe.data = sj;
 	sj->handles++;
@@ -666,6 +688,7 @@ sj_new(struct sched *s, struct store_tj *row)
 		fatalx("sched: out of memory");
 	snprintf(sj->dir, n, "%s/%s", s->d->jobs_dir, sj->row.name);
 	sj->pid = (pid_t)sj->row.worker_pid;
+	sj->dirfd = -1;
 	uv_timer_init(s->d->loop, &sj->timer);
 	sj->timer.data = sj;
 	sj->handles = 1;

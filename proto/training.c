@@ -43,9 +43,19 @@ static int
 check_channel(const cJSON *ch, size_t i, struct apierr *e)
 {
 	const cJSON *ds = proto__get(ch, "DataSource");
+	const cJSON *name = proto__get(ch, "ChannelName");
 	const char *which, *uri;
 	char path[128];
 
+	/* The pattern admits "." and "..", which would name input/data itself
+	 * or its parent once the channel becomes a directory. */
+	if (cJSON_IsString(name) && (strcmp(name->valuestring, ".") == 0 ||
+	    strcmp(name->valuestring, "..") == 0)) {
+		proto__pathf(path, sizeof(path), "InputDataConfig[%zu].ChannelName",
+		    i);
+		return proto__invalid(e, name, path, "Member must not be \".\" or "
+		    "\"..\": a channel becomes the directory input/data/<name>");
+	}
 	if (proto__get(ds, "DatasetSource") != NULL) {
 		proto__pathf(path, sizeof(path),
 		    "InputDataConfig[%zu].DataSource.DatasetSource", i);

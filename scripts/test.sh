@@ -18,7 +18,7 @@ plain)
 --sanitize)
 	builddir=build-asan
 	scripts/bootstrap.sh "$builddir" -Dwerror=true \
-	    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	    -Db_sanitize=address,undefined -Db_lundef=false
 	;;
 *)
 	echo "usage: scripts/test.sh [--sanitize]" >&2
