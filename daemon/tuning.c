@@ -564,7 +564,8 @@ pump_once(struct tjob *tj)
 	if (store_tu_get_id(t->d->store, tj->id, &row) != 0)
 		return;
 	store_trials_each(t->d->store, tj->id, history_row, &h);
-	qsort(h.e, h.n, sizeof(*h.e), cmp_ended);
+	if (h.n > 1)
+		qsort(h.e, h.n, sizeof(*h.e), cmp_ended);
 	if (strcmp(row.status, "InProgress") == 0 &&
 	    row.completion_reason == NULL && (why = criterion(tj, &row, &h))) {
 		row.completion_reason = strdup(why);

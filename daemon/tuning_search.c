@@ -143,7 +143,12 @@ trial_name(const struct tjob *tj, long no, uint64_t seed, char *out,
 	for (p = tj->name; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	h = (h ^ (uint64_t)no) * 1099511628211ULL;
-	h ^= h >> 29;
+	/* splitmix64's finaliser: every input bit reaches every output bit. */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
 	snprintf(out, len, "%s-%03ld-%08" PRIx32, tj->name, no,
 	    (uint32_t)(h ^ (h >> 32)));
 }
