@@ -17,6 +17,7 @@
 #include "http.h"
 #include "list.h"
 #include "log.h"
+#include "serving.h"
 #include "store.h"
 
 #define JSON_TYPE "application/x-amz-json-1.1"
@@ -36,6 +37,19 @@ static const api_handler_fn api_handlers[OP__COUNT] = {
 	[OP_STOP_TUNING_JOB] = api_stop_tuning_job,
 	[OP_ASK_TUNING_JOB] = api_ask_tuning_job,
 	[OP_TELL_TUNING_JOB] = api_tell_tuning_job,
+	[OP_CREATE_MODEL] = api_create_model,
+	[OP_DESCRIBE_MODEL] = api_describe_model,
+	[OP_LIST_MODELS] = api_list_models,
+	[OP_DELETE_MODEL] = api_delete_model,
+	[OP_CREATE_ENDPOINT_CONFIG] = api_create_endpoint_config,
+	[OP_DESCRIBE_ENDPOINT_CONFIG] = api_describe_endpoint_config,
+	[OP_LIST_ENDPOINT_CONFIGS] = api_list_endpoint_configs,
+	[OP_DELETE_ENDPOINT_CONFIG] = api_delete_endpoint_config,
+	[OP_CREATE_ENDPOINT] = api_create_endpoint,
+	[OP_DESCRIBE_ENDPOINT] = api_describe_endpoint,
+	[OP_LIST_ENDPOINTS] = api_list_endpoints,
+	[OP_DELETE_ENDPOINT] = api_delete_endpoint,
+	[OP_UPDATE_ENDPOINT] = api_update_endpoint,
 };
 
 static void
@@ -184,6 +198,17 @@ api_http_handler(struct http_conn *conn, const struct http_request *req,
 		if (!c.deferred)
 			api_finish(&c);
 		return;
+	}
+	if (strncmp(req->path, "/endpoints/", 11) == 0) {
+		const char *name = req->path + 11, *end = strchr(name, '/');
+		char ep[64];
+
+		if (end != NULL && strcmp(end, "/invocations") == 0 &&
+		    end > name && (size_t)(end - name) < sizeof(ep)) {
+			snprintf(ep, sizeof(ep), "%.*s", (int)(end - name), name);
+			serving_invoke(c.d->serving, conn, req, ep);
+			return;
+		}
 	}
 	if (strcmp(req->path, "/ping") == 0 && strcmp(req->method, "GET") == 0) {
 		http_respond(conn, 200, "text/plain", "ok\n", 3, NULL);

@@ -49,7 +49,7 @@
 #define SERVE_MAX_BODY		(64u << 20)
 
 static const char serve_usage[] =
-"usage: tunerd-worker serve --model PATH [--port N] [--host ADDR]\n"
+"usage: tunerd-worker serve --model PATH [--port N] [--host ADDR] [--socket PATH]\n"
 "       tunerd-worker serve --exec --model-dir DIR [--model PATH] --image IMAGE\n"
 "\n"
 "Serves a model under SageMaker's inference contract: GET /ping and\n"
@@ -57,6 +57,7 @@ static const char serve_usage[] =
 "else 8080). tunerd starts one per endpoint instance.\n"
 "  --model PATH      a built-in model: model.tar.gz, its directory or the\n"
 "                    model file; with --exec, the model data to unpack\n"
+"  --socket PATH     also listen on this unix socket (mode 0600)\n"
 "  --exec            Script Mode: unpack --model into --model-dir, set\n"
 "                    SM_MODEL_DIR and exec \"<runtime> $SAGEMAKER_PROGRAM serve\"\n"
 "                    (the code from $SAGEMAKER_SUBMIT_DIRECTORY, DIR/code or\n"
@@ -64,6 +65,7 @@ static const char serve_usage[] =
 
 struct serve_opts {
 	const char	*model;
+	const char	*socket;
 	const char	*model_dir;
 	const char	*image;
 	const char	*host;
@@ -118,6 +120,8 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			o->image = v;
 		else if (strcmp(a, "--host") == 0)
 			o->host = v;
+		else if (strcmp(a, "--socket") == 0)
+			o->socket = v;
 		else if (strcmp(a, "--port") == 0) {
 			if (td_parse_long(v, 0, 65535, &o->port) != 0)
 				return serve_fail("--port %s is not a port", v);
@@ -199,7 +203,8 @@ out:
 static int
 place_model(const char *path, const char *dir)
 {
-	char err[512], cwd[PATH_MAX], link[PATH_MAX];
+	char err[512], cwd[PATH_MAX];
+	struct buf link = { 0 };
 	const char *base;
 	struct stat st;
 	int rc;
@@ -216,11 +221,14 @@ place_model(const char *path, const char *dir)
 	if (rc == 0)
 		return 0;
 	/* Not an archive: the file itself is the model. */
-	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	snprintf(link, sizeof(link), "%s/%s", dir, base);
-	if (symlink(path, link) != 0)
-		return serve_fail("%s: %s", link, strerror(errno));
-	return 0;
+	base = strrchr(path, '/');
+	buf_puts(&link, dir);
+	buf_putc(&link, '/');
+	buf_puts(&link, base != NULL ? base + 1 : path);
+	rc = symlink(path, link.data) != 0 ? serve_fail("%s: %s", link.data,
+	    strerror(errno)) : 0;
+	buf_free(&link);
+	return rc;
 }
 
 static int
@@ -236,9 +244,12 @@ static int
 which(const char *name, char *out, size_t len)
 {
 	const char *path = getenv("PATH"), *p, *e;
+	size_t n = strlen(name);
 
 	if (strchr(name, '/') != NULL) {
-		snprintf(out, len, "%s", name);
+		if (n >= len)
+			return -1;
+		memcpy(out, name, n + 1);
 		return access(name, X_OK) == 0 && !is_dir(name) ? 0 : -1;
 	}
 	for (p = path ? path : "/usr/bin:/bin"; *p != '\0'; p = *e ? e + 1 : e) {
@@ -296,6 +307,8 @@ serve_exec(const struct serve_opts *o)
 	char *argv[4] = { NULL };
 	int rc, n;
 
+	if (o->model_dir == NULL || o->image == NULL)
+		return serve_fail("--exec needs --model-dir and --image");
 	if ((rc = td_rm_rf(o->model_dir)) != 0 ||
 	    (rc = td_mkdir_p(o->model_dir, 0755)) != 0)
 		return serve_fail("%s: %s", o->model_dir, td_strerror(rc));
@@ -628,6 +641,15 @@ serve_builtin(const struct serve_opts *o)
 		return serve_fail("out of memory");
 	if ((rc = http_listen_tcp(st.srv, o->host, (int)o->port, &bound)) != 0) {
 		serve_fail("cannot listen on %s:%ld: %s", o->host, o->port,
+		    td_strerror(rc));
+		http_server_close(st.srv);
+		uv_run(loop, UV_RUN_DEFAULT);
+		ml_model_free(st.model);
+		return 1;
+	}
+	if (o->socket != NULL &&
+	    (rc = http_listen_unix(st.srv, o->socket)) != 0) {
+		serve_fail("cannot listen on %s: %s", o->socket,
 		    td_strerror(rc));
 		http_server_close(st.srv);
 		uv_run(loop, UV_RUN_DEFAULT);

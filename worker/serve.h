@@ -4,7 +4,7 @@
  * SAGEMAKER_BIND_TO_PORT or --port), started by tunerd for each instance
  * of an endpoint's variant.
  *
- *   tunerd-worker serve --model PATH [--port N] [--host ADDR]
+ *   tunerd-worker serve --model PATH [--port N] [--host ADDR] [--socket P]
  *       serves a built-in model (model.tar.gz, its directory or model.json)
  *   tunerd-worker serve --exec --model-dir DIR [--model PATH] --image IMAGE
  *       Script Mode: unpacks PATH into DIR, sets SM_MODEL_DIR=DIR and execs

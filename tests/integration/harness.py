@@ -87,7 +87,11 @@ class Daemon:
         self.proc = None
         self.port = None
         if start:
-            self.start()
+            try:
+                self.start()
+            except BaseException:
+                self.cleanup(keep=bool(os.environ.get('TUNERD_IT_KEEP')))
+                raise
 
     # --- life cycle -----------------------------------------------------
 

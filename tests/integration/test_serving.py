@@ -12,10 +12,12 @@ and boto3's sagemaker + sagemaker-runtime clients unchanged.
 import ast
 import json
 import os
+import shutil
 import signal
 import struct
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 import unittest
@@ -47,6 +49,12 @@ def read_npy(path):
     return [list(vals[i * cols:(i + 1) * cols]) for i in range(rows)]
 
 
+# Models trained once per run (the first test needing one trains it in its
+# own daemon) and kept here, outside every daemon's temp dir.
+_MODELS = {}
+_MODEL_DIR = None
+
+
 def alive(pid):
     """True if pid runs and is no zombie."""
     try:
@@ -67,6 +75,19 @@ class ServingTestCase(DaemonTestCase):
         return r
 
     def train(self, name, epochs=5, seed=1):
+        """A model.tar.gz of the built-in MLP as a file:// URI."""
+        global _MODEL_DIR
+        key = (epochs, seed)
+        if key not in _MODELS:
+            if _MODEL_DIR is None:
+                _MODEL_DIR = tempfile.mkdtemp(prefix='tunerd-it-models-')
+            art = self.train_job(name, epochs, seed)[len('file://'):]
+            dst = os.path.join(_MODEL_DIR, 'e%d-s%d.tar.gz' % key)
+            shutil.copyfile(art, dst)
+            _MODELS[key] = 'file://' + dst
+        return _MODELS[key]
+
+    def train_job(self, name, epochs, seed):
         self.call_ok('CreateTrainingJob', {
             'TrainingJobName': name,
             'AlgorithmSpecification': {'TrainingImage': 'builtin:mlp',
@@ -83,7 +104,7 @@ class ServingTestCase(DaemonTestCase):
                                'InstanceCount': 1, 'VolumeSizeInGB': 1},
             'StoppingCondition': {'MaxRuntimeInSeconds': 600},
             'RoleArn': 'arn:aws:iam::000000000000:role/tunerd'})
-        j = self.d.wait_job(name, timeout=180)
+        j = self.d.wait_job(name, timeout=120)
         self.assertEqual(j['TrainingJobStatus'], 'Completed', j)
         return j['ModelArtifacts']['S3ModelArtifacts']
 
@@ -415,6 +436,32 @@ class TestLifecycle(ServingTestCase):
             self.assertLess(time.monotonic(), deadline, 'old server alive')
             time.sleep(0.05)
 
+    def test_failed_update_rolls_back(self):
+        art = self.train('boston')
+        self.deploy('ep', art, instances=1)
+        pids = self.pids('ep')
+        bad = self.d.write('bad.tar.gz', 'no model in here\n')
+        self.model('bad', 'file://' + bad)
+        self.config('bad', 'bad')
+        self.call_ok('UpdateEndpoint', {'EndpointName': 'ep',
+                                        'EndpointConfigName': 'bad'})
+        deadline = time.monotonic() + 30
+        while True:
+            d = self.describe('ep')
+            if d['EndpointStatus'] == 'InService':
+                break
+            self.assertEqual(d['EndpointStatus'], 'Updating')
+            self.assertEqual(d['PendingDeploymentSummary'][
+                'EndpointConfigName'], 'bad')
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.assertEqual(d['EndpointConfigName'], 'ep')
+        self.assertIn('rolled back', d['FailureReason'])
+        self.assertIn('cannot load the model', d['FailureReason'])
+        self.assertNotIn('PendingDeploymentSummary', d)
+        self.assertEqual(self.pids('ep'), pids)
+        self.assertEqual(len(self.predictions('ep', [[0.3] * 13])), 1)
+
     def test_daemon_restart_adopts_servers(self):
         art = self.train('boston')
         self.deploy('ep', art, instances=2)
@@ -576,4 +623,8 @@ class TestBoto3(ServingTestCase):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    finally:
+        if _MODEL_DIR is not None:
+            shutil.rmtree(_MODEL_DIR, ignore_errors=True)

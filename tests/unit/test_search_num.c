@@ -45,7 +45,7 @@ t_cholesky_solve(void)
 	/* sf2 = 1, l = 1, sn2 = 0.5: K = [[1.5, k], [k, 1.5]],
 	 * k = k(1) = 0.52399410883182031059, y = (1, 2). */
 	double th[3] = { 0, log(0.5), 0 }, X[2] = { 0, 1 }, y[2] = { 1, 2 };
-	double g[3], *work = malloc(4 * sizeof(double));
+	double g[3], *work = malloc(12 * sizeof(double));
 	struct search__gp_prior pr;
 
 	T_ASSERT(search__gp_init(&gp, 1, 1, grp1, 3) == 0);
@@ -106,7 +106,7 @@ t_gp_gradients(void)
 	    .2, .7 };
 	double y[7] = { 1, -1, 0.5, 2, 0, -0.3, 0.8 };
 	double th[4] = { 0.2, log(3e-3), log(0.3), log(0.6) }, g[4], g2[4];
-	double t2[4], fp, fm, h = 1e-5, *work = malloc(64 * sizeof(double));
+	double t2[4], fp, fm, h = 1e-5, *work = malloc(3 * 49 * sizeof(double));
 	double x[2] = { .45, .55 }, mu, var, dmu[2], dvar[2], m2, v2, dm2[2];
 	double dv2[2], w[32];
 	size_t j;
