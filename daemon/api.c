@@ -153,6 +153,34 @@ api_list_query(const struct td_list_req *lr, struct store_list_q *q)
 	q->token = lr->next_token;
 }
 
+void
+api_list_page(struct api_ctx *c, const cJSON *req, const char *member,
+    api_list_run run, void *arg)
+{
+	struct td_list_req lr;
+	struct store_list_q q;
+	char *next = NULL;
+	cJSON *arr;
+	int rc;
+
+	if (list_req_decode(c->op, req, &lr, &c->err) != 0)
+		return;
+	api_list_query(&lr, &q);
+	c->out = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(c->out, member);
+	rc = run(c, &q, arr, arg, &next);
+	if (rc == TD_EINVAL)
+		apierr_set(&c->err, APIERR_VALIDATION, "Invalid NextToken: pass "
+		    "the NextToken of an earlier %s answer with the same SortBy",
+		    c->op->name);
+	else if (rc != 0)
+		api_store_error(c, rc, c->op->name, "list");
+	else if (next != NULL)
+		cJSON_AddStringToObject(c->out, "NextToken", next);
+	free(next);
+	list_req_clear(&lr);
+}
+
 static void
 dispatch(struct api_ctx *c, const struct http_request *req)
 {

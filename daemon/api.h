@@ -81,4 +81,16 @@ struct td_list_req;
 struct store_list_q;
 void api_list_query(const struct td_list_req *lr, struct store_list_q *q);
 
+/*
+ * One page of a keyset-paginated List* answer: run() fills arr with the
+ * rows of q and sets *next (owned by the caller, NULL on the last page);
+ * it returns 0, TD_EINVAL for a NextToken the store did not issue, or
+ * another code.
+ */
+typedef int (*api_list_run)(struct api_ctx *c, const struct store_list_q *q,
+    cJSON *arr, void *arg, char **next);
+/* Decodes req as c->op's list request, answers {member: [...], NextToken}. */
+void api_list_page(struct api_ctx *c, const cJSON *req, const char *member,
+    api_list_run run, void *arg);
+
 #endif

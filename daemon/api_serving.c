@@ -160,6 +160,7 @@ struct list_arg {
 	const struct kind	*k;
 	const char		*name_member;
 	const char		*arn_member;
+	enum store_named_kind	 kind;
 };
 
 static int
@@ -176,39 +177,29 @@ named_row(struct store_named *r, void *arg)
 	return 0;
 }
 
-static void
-list_named(struct api_ctx *c, const cJSON *req, enum store_named_kind kind,
-    const char *member, struct list_arg *a)
+static int
+named_run(struct api_ctx *c, const struct store_list_q *q, cJSON *arr,
+    void *arg, char **next)
 {
-	struct td_list_req lr;
-	struct store_list_q q;
-	char *next = NULL;
-	int rc;
+	struct list_arg *a = arg;
 
-	if (list_req_decode(c->op, req, &lr, &c->err) != 0)
-		return;
-	api_list_query(&lr, &q);
-	c->out = cJSON_CreateObject();
-	a->arr = cJSON_AddArrayToObject(c->out, member);
-	rc = store_named_list(c->d->store, kind, &q, named_row, a, &next);
-	if (rc == TD_EINVAL)
-		apierr_set(&c->err, APIERR_VALIDATION, "Invalid NextToken: "
-		    "pass the NextToken of an earlier %s answer with the same "
-		    "SortBy", c->op->name);
-	else if (rc != 0)
-		api_store_error(c, rc, a->k->words, "list");
-	else if (next != NULL)
-		cJSON_AddStringToObject(c->out, "NextToken", next);
-	free(next);
-	list_req_clear(&lr);
+	a->arr = arr;
+	return store_named_list(c->d->store, a->kind, q, named_row, a, next);
+}
+
+static void
+list_named(struct api_ctx *c, const cJSON *req, const char *member,
+    struct list_arg *a)
+{
+	api_list_page(c, req, member, named_run, a);
 }
 
 void
 api_list_models(struct api_ctx *c, const cJSON *req)
 {
-	struct list_arg a = { NULL, &K_MODEL, "ModelName", "ModelArn" };
+	struct list_arg a = { NULL, &K_MODEL, "ModelName", "ModelArn", STORE_MODEL };
 
-	list_named(c, req, STORE_MODEL, "Models", &a);
+	list_named(c, req, "Models", &a);
 }
 
 static void
@@ -320,9 +311,9 @@ void
 api_list_endpoint_configs(struct api_ctx *c, const cJSON *req)
 {
 	struct list_arg a = { NULL, &K_CONFIG, "EndpointConfigName",
-	    "EndpointConfigArn" };
+	    "EndpointConfigArn", STORE_ENDPOINT_CONFIG };
 
-	list_named(c, req, STORE_ENDPOINT_CONFIG, "EndpointConfigs", &a);
+	list_named(c, req, "EndpointConfigs", &a);
 }
 
 void
@@ -467,31 +458,17 @@ endpoint_row(struct store_ep *e, void *arg)
 	return 0;
 }
 
+static int
+endpoint_run(struct api_ctx *c, const struct store_list_q *q, cJSON *arr,
+    void *arg, char **next)
+{
+	return store_ep_list(c->d->store, q, endpoint_row, arr, next);
+}
+
 void
 api_list_endpoints(struct api_ctx *c, const cJSON *req)
 {
-	struct td_list_req lr;
-	struct store_list_q q;
-	cJSON *arr;
-	char *next = NULL;
-	int rc;
-
-	if (list_req_decode(c->op, req, &lr, &c->err) != 0)
-		return;
-	api_list_query(&lr, &q);
-	c->out = cJSON_CreateObject();
-	arr = cJSON_AddArrayToObject(c->out, "Endpoints");
-	rc = store_ep_list(c->d->store, &q, endpoint_row, arr, &next);
-	if (rc == TD_EINVAL)
-		apierr_set(&c->err, APIERR_VALIDATION, "Invalid NextToken: "
-		    "pass the NextToken of an earlier ListEndpoints answer "
-		    "with the same SortBy");
-	else if (rc != 0)
-		api_store_error(c, rc, "endpoints", "list");
-	else if (next != NULL)
-		cJSON_AddStringToObject(c->out, "NextToken", next);
-	free(next);
-	list_req_clear(&lr);
+	api_list_page(c, req, "Endpoints", endpoint_run, NULL);
 }
 
 void

@@ -197,31 +197,17 @@ list_row(struct store_tj *tj, void *arg)
 	return 0;
 }
 
+static int
+list_run(struct api_ctx *c, const struct store_list_q *q, cJSON *arr,
+    void *arg, char **next)
+{
+	return store_tj_list(c->d->store, q, list_row, arr, next);
+}
+
 void
 api_list_training_jobs(struct api_ctx *c, const cJSON *req)
 {
-	struct td_list_req lr;
-	struct store_list_q q;
-	cJSON *arr;
-	char *next = NULL;
-	int rc;
-
-	if (list_req_decode(c->op, req, &lr, &c->err) != 0)
-		return;
-	api_list_query(&lr, &q);
-	c->out = cJSON_CreateObject();
-	arr = cJSON_AddArrayToObject(c->out, "TrainingJobSummaries");
-	rc = store_tj_list(c->d->store, &q, list_row, arr, &next);
-	if (rc == TD_EINVAL)
-		apierr_set(&c->err, APIERR_VALIDATION, "Invalid NextToken: "
-		    "pass the NextToken of an earlier ListTrainingJobs answer "
-		    "with the same SortBy");
-	else if (rc != 0)
-		api_store_error(c, rc, "training jobs", "list");
-	else if (next != NULL)
-		cJSON_AddStringToObject(c->out, "NextToken", next);
-	free(next);
-	list_req_clear(&lr);
+	api_list_page(c, req, "TrainingJobSummaries", list_run, NULL);
 }
 
 void

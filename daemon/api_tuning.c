@@ -237,29 +237,18 @@ tu_list_row(struct store_tu *tu, void *arg)
 	return 0;
 }
 
+static int
+tu_list_run(struct api_ctx *c, const struct store_list_q *q, cJSON *arr,
+    void *arg, char **next)
+{
+	return store_tu_list(c->d->store, q, tu_list_row, c, next);
+}
+
 void
 api_list_tuning_jobs(struct api_ctx *c, const cJSON *req)
 {
-	struct td_list_req lr;
-	struct store_list_q q;
-	char *next = NULL;
-	int rc;
-
-	if (list_req_decode(c->op, req, &lr, &c->err) != 0)
-		return;
-	api_list_query(&lr, &q);
-	c->out = cJSON_CreateObject();
-	cJSON_AddArrayToObject(c->out, "HyperParameterTuningJobSummaries");
-	rc = store_tu_list(c->d->store, &q, tu_list_row, c, &next);
-	if (rc == TD_EINVAL)
-		apierr_set(&c->err, APIERR_VALIDATION, "Invalid NextToken: "
-		    "pass the NextToken of an earlier answer with the same SortBy");
-	else if (rc != 0)
-		api_store_error(c, rc, "hyperparameter tuning jobs", "list");
-	else if (next != NULL)
-		cJSON_AddStringToObject(c->out, "NextToken", next);
-	free(next);
-	list_req_clear(&lr);
+	api_list_page(c, req, "HyperParameterTuningJobSummaries", tu_list_run,
+	    NULL);
 }
 
 struct trials_page {

@@ -100,6 +100,20 @@ store__col_text(sqlite3_stmt *s, int i)
 	return p != NULL ? strdup((const char *)p) : NULL;
 }
 
+int
+store__one(struct store *st, sqlite3_stmt *s,
+    void (*fill)(sqlite3_stmt *s, void *out), void *out)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		fill(s, out);
+		return store__done(st, s, rc);
+	}
+	rc = store__done(st, s, rc);
+	return rc != 0 ? rc : TD_ENOTFOUND;
+}
+
 static long
 migration_version(const char *name)
 {

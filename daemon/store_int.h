@@ -87,6 +87,12 @@ void store__bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Binds t, or NULL when t <= 0. */
 void store__bind_time(sqlite3_stmt *s, int i, double t);
 char *store__col_text(sqlite3_stmt *s, int i);
+/*
+ * Steps a statement expected to return at most one row: fill(s, out) reads
+ * it. Returns 0, TD_ENOTFOUND when there is no row, or TD_EDB.
+ */
+int store__one(struct store *st, sqlite3_stmt *s,
+    void (*fill)(sqlite3_stmt *s, void *out), void *out);
 
 struct buf;
 struct store_list_q;

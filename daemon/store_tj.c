@@ -78,17 +78,16 @@ store_tj_insert(struct store *st, const char *name, const char *request,
 	return rc;
 }
 
+static void
+tj_get_fill(sqlite3_stmt *s, void *out)
+{
+	tj_from_row(s, out);
+}
+
 static int
 tj_get(struct store *st, sqlite3_stmt *s, struct store_tj *out)
 {
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW) {
-		tj_from_row(s, out);
-		return store__done(st, s, rc);
-	}
-	rc = store__done(st, s, rc);
-	return rc != 0 ? rc : TD_ENOTFOUND;
+	return store__one(st, s, tj_get_fill, out);
 }
 
 int

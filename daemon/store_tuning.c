@@ -62,17 +62,16 @@ store_tu_insert(struct store *st, const char *name, const char *request,
 	return rc;
 }
 
+static void
+tu_get_fill(sqlite3_stmt *s, void *out)
+{
+	tu_from_row(s, out);
+}
+
 static int
 tu_get(struct store *st, sqlite3_stmt *s, struct store_tu *out)
 {
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW) {
-		tu_from_row(s, out);
-		return store__done(st, s, rc);
-	}
-	rc = store__done(st, s, rc);
-	return rc != 0 ? rc : TD_ENOTFOUND;
+	return store__one(st, s, tu_get_fill, out);
 }
 
 int
@@ -242,17 +241,16 @@ store_trial_update(struct store *st, const struct store_trial *t)
 	return store__done(st, s, sqlite3_step(s));
 }
 
+static void
+trial_get_fill(sqlite3_stmt *s, void *out)
+{
+	trial_from_row(s, out);
+}
+
 static int
 trial_get(struct store *st, sqlite3_stmt *s, struct store_trial *out)
 {
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW) {
-		trial_from_row(s, out);
-		return store__done(st, s, rc);
-	}
-	rc = store__done(st, s, rc);
-	return rc != 0 ? rc : TD_ENOTFOUND;
+	return store__one(st, s, trial_get_fill, out);
 }
 
 int

@@ -456,6 +456,67 @@ cand_local(struct cand *C, struct model *M, const double *Uobs,
 	}
 }
 
+/* Uniform candidates in a trust region around the incumbent u0: a box of
+ * side L w_i, w the length scales over their geometric mean (TuRBO's
+ * shape). Categoricals flip to a random value with probability 1/n. */
+static void
+cand_tr(struct cand *C, struct model *M, const double *u0, double L,
+    struct search__rng *r, size_t m)
+{
+	const struct search_space *sp = M->sp;
+	double w[SEARCH_MAX_PARAMS], g = 0;
+	size_t i, j, nn = 0;
+
+	for (i = 0; i < sp->n; i++) {
+		w[i] = 0;
+		if (sp->params[i].kind == SEARCH_CATEGORICAL ||
+		    M->lay.off[i] == SIZE_MAX)
+			continue;
+		w[i] = M->gp.theta[2 + M->lay.grp[M->lay.off[i]]];
+		g += w[i];
+		nn++;
+	}
+	for (i = 0; i < sp->n; i++)
+		if (w[i] != 0 || (sp->params[i].kind != SEARCH_CATEGORICAL &&
+		    M->lay.off[i] != SIZE_MAX))
+			w[i] = exp(w[i] - g / (double)(nn ? nn : 1));
+	for (j = 0; j < m && C->m < C->cap; j++) {
+		double *u = C->U + (C->m++) * sp->n;
+
+		memcpy(u, u0, sp->n * sizeof(double));
+		for (i = 0; i < sp->n; i++) {
+			if (sp->params[i].kind == SEARCH_CATEGORICAL) {
+				if (search__rng_below(r, sp->n) == 0)
+					u[i] = search__rng_unif(r);
+				continue;
+			}
+			u[i] += L * w[i] * (search__rng_unif(r) - 0.5);
+			u[i] = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
+		}
+	}
+}
+
+/* TuRBO's trust-region length, recomputed from the history: halved for
+ * every tau consecutive trials (in order) that did not improve the best,
+ * cycling back to the start after 7 halvings. */
+static double
+tr_length(const struct search_obs *obs, size_t n_obs, size_t d)
+{
+	double best = INFINITY;
+	size_t i, fails = 0, tau = d > 4 ? d : 4;
+
+	for (i = 0; i < n_obs; i++) {
+		if (isfinite(obs[i].y) && obs[i].y < best -
+		    1e-3 * fabs(best)) {
+			best = obs[i].y;
+			fails = 0;
+		} else {
+			fails++;
+		}
+	}
+	return 0.8 * ldexp(1.0, -(int)((fails / tau) % 8));
+}
+
 /* Every untaken point of a small discrete space. */
 static void
 cand_enumerate(struct cand *C, const struct search_space *sp,
@@ -584,7 +645,8 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 	struct model M;
 	struct cand C;
 	struct search__rng r;
-	size_t i, j, k, n_ok = 0, np = sp->n, d, ncand, best;
+	size_t i, j, k, n_ok = 0, np = sp->n, d, ncand, best, ibest;
+	double trl;
 	double worst = -INFINITY, *Uobs = NULL, *F = NULL, *y = NULL;
 	double *tmp = NULL, *u = NULL, *f = NULL, *x = NULL, mu, var;
 	int rc, rep = 0, small;
@@ -659,6 +721,10 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 	}
 
 	ncand = n_candidates(n_obs + n_pending + n);
+	trl = tr_length(obs, n_obs, np);
+	for (i = 1, ibest = 0; i < n_obs; i++)
+		if (y[i] < y[ibest])
+			ibest = i;
 	small = search__is_discrete(sp) && search_grid_size(sp) <= 4 * ncand;
 	if ((rc = cand_reserve(&C, np, small ? search_grid_size(sp) :
 	    ncand + ncand / 2)) != 0)
@@ -674,9 +740,17 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 		if (small) {
 			cand_enumerate(&C, sp, taken, x);
 		} else {
-			if ((rc = cand_global(&C, sp, seed, seq + k, ncand)) != 0)
-				goto out;
-			cand_local(&C, &M, Uobs, y, n_obs, &r, ncand / 2);
+			size_t per = (size_t)search__knob("K_TR", 0);
+
+			if (per > 0 && (seq + k) % per == per - 1) {
+				cand_tr(&C, &M, Uobs + ibest * np, trl, &r, ncand);
+				cand_local(&C, &M, Uobs, y, n_obs, &r, ncand / 2);
+			} else {
+				if ((rc = cand_global(&C, sp, seed, seq + k,
+				    ncand)) != 0)
+					goto out;
+				cand_local(&C, &M, Uobs, y, n_obs, &r, ncand / 2);
+			}
 		}
 		if (C.m == 0) {
 			rep |= search__random_point(sp, &r, taken, xo) == 1;
