@@ -9,9 +9,24 @@
  * of its arguments. Features: one per continuous or integer parameter (its
  * unit-cube coordinate; integers at the centre of their bin), a one-hot
  * block per categorical with two or more values.
+ *
+ * Pipeline of one call: the targets of successful trials are soft-capped
+ * above the upper Tukey fence, standardised, Yeo-Johnson transformed and
+ * standardised again; theta is fit by MAP on at most M_FIT points; the
+ * incumbent is the best posterior mean at the data; pending points become
+ * fantasies; then per suggestion: Sobol candidates over the cube plus
+ * Gaussian perturbations of the 5 best points at three scales (3%, 10%,
+ * 30% of each length scale), scored by log-EI, the best N_REFINE polished
+ * by L-BFGS on the relaxed (unrounded) model, the best untaken one kept
+ * and added as a fantasy. Small discrete spaces score every untaken point.
+ *
+ * Failed trials stay out of the regression (imputing the worst value at a
+ * random, transient failure wrecks the fit): a second GP, with the main
+ * one's length scales, regresses the failure indicator, and log-EI is
+ * discounted by log(1 - P(fail)), so regions where trials fail are avoided
+ * while an isolated failure only repels its close neighbourhood.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +35,16 @@
 
 /* Stream tags: one per purpose, so the streams never overlap. */
 enum {
-	TAG_SOBOL = 1, TAG_FIT, TAG_CAND, TAG_LOCAL, TAG_FALLBACK, TAG_SUBSET,
+	TAG_SOBOL = 1, TAG_FIT, TAG_CAND, TAG_LOCAL, TAG_FALLBACK, TAG_THIN,
 };
 
 #define N_INIT		2	/* successful trials before the GP is used */
 #define M_FIT		200	/* at most this many points fit theta */
 #define N_REFINE	5	/* candidates polished by L-BFGS */
 #define REFINE_EVALS	30
+#define FIT_EVALS	60	/* likelihood evaluations per fit */
+#define M_MODEL		2000	/* at most this many points in the model */
+#define N_CAND		1500	/* quasi-random candidates (fewer past ~1000 points) */
 
 struct layout {
 	size_t		 d;		/* features */
@@ -39,9 +57,9 @@ struct model {
 	const struct search_space *sp;
 	struct layout	 lay;
 	struct search__gp gp;
+	struct search__gp fail;		/* the failure indicator, if any failed */
+	int		 has_fail;
 	double		 fbest;		/* best transformed target */
-	int		 exploit;	/* 1: minimise the mean instead of EI */
-	double		*ybase;		/* transformed targets of the data */
 	double		*work;		/* scratch for predictions */
 	size_t		 work_len;
 };
@@ -169,6 +187,40 @@ yj_loglik(const double *y, size_t n, double lam, double *tmp)
 	return -0.5 * (double)n * log(v) + (lam - 1) * jac;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Compresses the bad tail: values above the upper Tukey fence
+ * q3 + 1.5 IQR continue logarithmically, so one diverged run (a loss of
+ * 1e10) cannot flatten the differences among the others. Monotone. */
+static void
+soft_cap(double *y, size_t n, double *tmp)
+{
+	double q1, q3, s, cap;
+	size_t i;
+
+	if (n < 4)
+		return;
+	memcpy(tmp, y, n * sizeof(double));
+	qsort(tmp, n, sizeof(double), cmp_double);
+	q1 = tmp[n / 4];
+	q3 = tmp[(3 * n) / 4];
+	s = q3 - q1;
+	if (!(s > 0))
+		s = tmp[n - 1] - tmp[0];
+	if (!(s > 0))
+		return;
+	cap = q3 + 1.5 * s;
+	for (i = 0; i < n; i++)
+		if (y[i] > cap)
+			y[i] = cap + s * log1p((y[i] - cap) / s);
+}
+
 /* Standardises y, applies Yeo-Johnson with the maximum-likelihood lambda
  * in [-2, 4] (golden-section search) and standardises again. */
 static void
@@ -178,8 +230,9 @@ transform_targets(double *y, size_t n, double *tmp)
 	double a = -2, b = 4, c, d, fc, fd;
 	size_t i, it;
 
+	soft_cap(y, n, tmp);
 	standardise(y, n);
-	if (n < 3 || !search__knob("K_YJ", 1))
+	if (n < 3)
 		return;
 	c = b - gr * (b - a);
 	d = a + gr * (b - a);
@@ -213,17 +266,16 @@ transform_targets(double *y, size_t n, double *tmp)
 static void
 make_prior(struct search__gp_prior *pr, size_t d_eff)
 {
-	pr->ls_mu = log(search__knob("K_LS", 0.4) *
-	    pow((double)d_eff, search__knob("K_LSPOW", 0.5)));
-	pr->ls_sd = search__knob("K_LSSD", 1.0);
+	pr->ls_mu = log(0.2 * sqrt((double)d_eff));
+	pr->ls_sd = 1.0;
 	pr->ls_lo = log(0.01);
 	pr->ls_hi = log(20.0);
 	pr->sf_mu = 0;
 	pr->sf_sd = 1.0;
 	pr->lo[0] = log(0.05);
 	pr->hi[0] = log(20.0);
-	pr->sn_mu = log(search__knob("K_SN", 1e-3));
-	pr->sn_sd = search__knob("K_SNSD", 2.0);
+	pr->sn_mu = log(1e-3);
+	pr->sn_sd = 2.0;
 	pr->lo[1] = log(1e-6);
 	pr->hi[1] = log(1.0);
 }
@@ -238,12 +290,23 @@ log_ei(double fbest, double mu, double var)
 	return log(s) + search__log_h((fbest - mu) / s, NULL);
 }
 
+/* log(1 - p) for the failure GP's mean p, clipped to [0, 0.999]; *dp
+ * (if not NULL) gets the derivative w.r.t. the mean (0 where clipped). */
+static double
+fail_penalty(double p, double *dp)
+{
+	if (dp != NULL)
+		*dp = p > 0 && p < 0.999 ? -1.0 / (1.0 - p) : 0;
+	p = p < 0 ? 0 : p > 0.999 ? 0.999 : p;
+	return log1p(-p);
+}
+
 /* Scores m candidates (unit-cube points, rounded features). */
 static int
 score(struct model *M, const double *U, size_t m, double *out)
 {
-	size_t d = M->lay.d, j, need = m * (M->gp.n + 2 + d);
-	double *F, *mu, *var;
+	size_t d = M->lay.d, j, need = m * (M->gp.n + 3 + d);
+	double *F, *mu, *var, *pf;
 
 	if (need > M->work_len) {
 		double *w = realloc(M->work, need * sizeof(double));
@@ -256,11 +319,17 @@ score(struct model *M, const double *U, size_t m, double *out)
 	F = M->work + m * M->gp.n;
 	mu = F + m * d;
 	var = mu + m;
+	pf = var + m;
 	for (j = 0; j < m; j++)
 		encode(&M->lay, M->sp, U + j * M->sp->n, 0, F + j * d);
 	search__gp_predict(&M->gp, F, m, mu, var, M->work);
 	for (j = 0; j < m; j++)
-		out[j] = M->exploit ? -mu[j] : log_ei(M->fbest, mu[j], var[j]);
+		out[j] = log_ei(M->fbest, mu[j], var[j]);
+	if (M->has_fail) {
+		search__gp_mean(&M->fail, F, m, pf);
+		for (j = 0; j < m; j++)
+			out[j] += fail_penalty(pf[j], NULL);
+	}
 	return 0;
 }
 
@@ -269,7 +338,7 @@ struct refine_ctx {
 	const double	*u0;		/* the candidate (categoricals) */
 	const size_t	*var;		/* optimised params */
 	size_t		 nv;
-	double		*u, *f, *dmu, *dvar, *work;
+	double		*u, *f, *dmu, *dvar, *dpf, *work;
 };
 
 static double
@@ -277,7 +346,7 @@ refine_fn(void *vc, const double *v, double *g)
 {
 	struct refine_ctx *c = vc;
 	struct model *M = c->M;
-	double mu, var, s, z, r, lh, ds;
+	double mu, var, s, z, r, lh, ds, pf, dp = 0, pen = 0;
 	size_t k, fj;
 
 	memcpy(c->u, c->u0, M->sp->n * sizeof(double));
@@ -286,10 +355,9 @@ refine_fn(void *vc, const double *v, double *g)
 	encode(&M->lay, M->sp, c->u, 1, c->f);
 	search__gp_predict_grad(&M->gp, c->f, &mu, &var, c->dmu, c->dvar,
 	    c->work);
-	if (M->exploit) {
-		for (k = 0; k < c->nv; k++)
-			g[k] = c->dmu[M->lay.off[c->var[k]]];
-		return mu;
+	if (M->has_fail) {
+		search__gp_mean_grad(&M->fail, c->f, &pf, c->dpf);
+		pen = fail_penalty(pf, &dp);
 	}
 	s = sqrt(var);
 	z = (M->fbest - mu) / s;
@@ -299,8 +367,10 @@ refine_fn(void *vc, const double *v, double *g)
 		ds = c->dvar[fj] / (2 * s);
 		/* d log EI = ds/s (1 - z r) - r dmu / s */
 		g[k] = -(ds / s * (1 - z * r) - r * c->dmu[fj] / s);
+		if (M->has_fail)
+			g[k] -= dp * c->dpf[fj];
 	}
-	return -(log(s) + lh);
+	return -(log(s) + lh + pen);
 }
 
 /* Polishes candidate u in place over its numeric coordinates; returns its
@@ -314,7 +384,7 @@ refine(struct model *M, double *u, double *sc)
 	double *buf, *v, *lo, *hi, *lw, s_new;
 	int rc = TD_ENOMEM;
 
-	buf = malloc((5 * sp->n + 3 * d + 3 * n + search__lbfgs_work(sp->n, 6) +
+	buf = malloc((5 * sp->n + 4 * d + 3 * n + search__lbfgs_work(sp->n, 6) +
 	    sp->n) * sizeof(double));
 	c.var = malloc(sp->n * sizeof(size_t));
 	if (buf == NULL || c.var == NULL)
@@ -326,7 +396,8 @@ refine(struct model *M, double *u, double *sc)
 	c.f = c.u + sp->n;
 	c.dmu = c.f + d;
 	c.dvar = c.dmu + d;
-	c.work = c.dvar + d;
+	c.dpf = c.dvar + d;
+	c.work = c.dpf + d;
 	lw = c.work + 3 * n;
 	for (i = 0; i < sp->n; i++) {
 		if (sp->params[i].kind == SEARCH_CATEGORICAL)
@@ -409,6 +480,7 @@ static void
 cand_local(struct cand *C, struct model *M, const double *Uobs,
     const double *y, size_t n_obs, struct search__rng *r, size_t m)
 {
+	static const double scale[3] = { 0.03, 0.1, 0.3 };
 	const struct search_space *sp = M->sp;
 	size_t top[5], nt = 0, i, j, k, t;
 
@@ -442,79 +514,12 @@ cand_local(struct cand *C, struct model *M, const double *Uobs,
 			if (M->lay.off[i] == SIZE_MAX)
 				continue;
 			ls = exp(M->gp.theta[2 + M->lay.grp[M->lay.off[i]]]);
-			if (search__knob("K_LOCMODE", 0) == 1) {
-				static const double sc[3] = { 0.03, 0.1, 0.3 };
-
-				sd = sc[j % 3] * ls;
-			} else {
-				sd = search__knob("K_LOCSD", 0.15) * ls;
-			}
+			sd = scale[j % 3] * ls;
 			sd = sd < 0.002 ? 0.002 : sd > 0.2 ? 0.2 : sd;
 			u[i] += sd * search__rng_normal(r);
 			u[i] = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
 		}
 	}
-}
-
-/* Uniform candidates in a trust region around the incumbent u0: a box of
- * side L w_i, w the length scales over their geometric mean (TuRBO's
- * shape). Categoricals flip to a random value with probability 1/n. */
-static void
-cand_tr(struct cand *C, struct model *M, const double *u0, double L,
-    struct search__rng *r, size_t m)
-{
-	const struct search_space *sp = M->sp;
-	double w[SEARCH_MAX_PARAMS], g = 0;
-	size_t i, j, nn = 0;
-
-	for (i = 0; i < sp->n; i++) {
-		w[i] = 0;
-		if (sp->params[i].kind == SEARCH_CATEGORICAL ||
-		    M->lay.off[i] == SIZE_MAX)
-			continue;
-		w[i] = M->gp.theta[2 + M->lay.grp[M->lay.off[i]]];
-		g += w[i];
-		nn++;
-	}
-	for (i = 0; i < sp->n; i++)
-		if (w[i] != 0 || (sp->params[i].kind != SEARCH_CATEGORICAL &&
-		    M->lay.off[i] != SIZE_MAX))
-			w[i] = exp(w[i] - g / (double)(nn ? nn : 1));
-	for (j = 0; j < m && C->m < C->cap; j++) {
-		double *u = C->U + (C->m++) * sp->n;
-
-		memcpy(u, u0, sp->n * sizeof(double));
-		for (i = 0; i < sp->n; i++) {
-			if (sp->params[i].kind == SEARCH_CATEGORICAL) {
-				if (search__rng_below(r, sp->n) == 0)
-					u[i] = search__rng_unif(r);
-				continue;
-			}
-			u[i] += L * w[i] * (search__rng_unif(r) - 0.5);
-			u[i] = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
-		}
-	}
-}
-
-/* TuRBO's trust-region length, recomputed from the history: halved for
- * every tau consecutive trials (in order) that did not improve the best,
- * cycling back to the start after 7 halvings. */
-static double
-tr_length(const struct search_obs *obs, size_t n_obs, size_t d)
-{
-	double best = INFINITY;
-	size_t i, fails = 0, tau = d > 4 ? d : 4;
-
-	for (i = 0; i < n_obs; i++) {
-		if (isfinite(obs[i].y) && obs[i].y < best -
-		    1e-3 * fabs(best)) {
-			best = obs[i].y;
-			fails = 0;
-		} else {
-			fails++;
-		}
-	}
-	return 0.8 * ldexp(1.0, -(int)((fails / tau) % 8));
 }
 
 /* Every untaken point of a small discrete space. */
@@ -583,9 +588,7 @@ static size_t
 n_candidates(size_t n_data)
 {
 	double m = 1.5e9 / ((double)n_data * (double)n_data + 1.0);
-	double mx = search__knob("K_NCAND", 2000);
-
-	return m > mx ? (size_t)mx : m < 300 ? 300 : (size_t)m;
+	return m > N_CAND ? N_CAND : m < 300 ? 300 : (size_t)m;
 }
 
 /* Fits the hyperparameters on at most M_FIT of the points (a random
@@ -603,11 +606,11 @@ fit_model(struct model *M, const double *F, const double *y, size_t n,
 	make_prior(&pr, M->lay.n_grp);
 	search__rng_seed(&r, seed, seq, TAG_FIT);
 	if (m == n) {
-		if ((rc = search__gp_load(&M->gp, F, y, n)) != 0) {
-			/* Fitting factors at each theta itself. */
-			M->gp.n = n;
-		}
-		return search__gp_fit(&M->gp, &pr, &r, (size_t)search__knob("K_FITEV", 100));
+		/* The fit factors K at every theta it tries. */
+		memcpy(M->gp.X, F, n * d * sizeof(double));
+		memcpy(M->gp.y, y, n * sizeof(double));
+		M->gp.n = n;
+		return search__gp_fit(&M->gp, &pr, &r, FIT_EVALS);
 	}
 	if ((rc = search__gp_init(&sub, d, M->lay.n_grp, M->lay.grp, m)) != 0)
 		return rc;
@@ -627,7 +630,7 @@ fit_model(struct model *M, const double *F, const double *y, size_t n,
 		sub.y[i] = y[idx[i]];
 	}
 	sub.n = m;
-	rc = search__gp_fit(&sub, &pr, &r, 60);
+	rc = search__gp_fit(&sub, &pr, &r, FIT_EVALS);
 	if (rc == 0) {
 		search__gp_set_theta(&M->gp, sub.theta);
 		rc = search__gp_load(&M->gp, F, y, n);
@@ -637,27 +640,22 @@ fit_model(struct model *M, const double *F, const double *y, size_t n,
 	return rc;
 }
 
-int
-search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
+static int
+bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
     const struct search_obs *obs, size_t n_obs, const double *pending,
     size_t n_pending, size_t n, double *out, struct search__taken *taken)
 {
 	struct model M;
 	struct cand C;
 	struct search__rng r;
-	size_t i, j, k, n_ok = 0, np = sp->n, d, ncand, best, ibest;
-	double trl;
-	double worst = -INFINITY, *Uobs = NULL, *F = NULL, *y = NULL;
+	size_t i, j, k, n_ok = 0, np = sp->n, d, ncand, best;
+	double *Uobs = NULL, *F = NULL, *y = NULL, *lab = NULL;
 	double *tmp = NULL, *u = NULL, *f = NULL, *x = NULL, mu, var;
 	int rc, rep = 0, small;
 
-	for (i = 0; i < n_obs; i++) {
-		if (isfinite(obs[i].y)) {
-			n_ok++;
-			worst = obs[i].y > worst ? obs[i].y : worst;
-		}
-	}
-	if (n_ok < (size_t)search__knob("K_NINIT", N_INIT))
+	for (i = 0; i < n_obs; i++)
+		n_ok += isfinite(obs[i].y) != 0;
+	if (n_ok < N_INIT)
 		return sobol_design(sp, seed, seq, n, out, taken);
 
 	memset(&M, 0, sizeof(M));
@@ -667,64 +665,72 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 		goto out;
 	d = M.lay.d;
 	rc = TD_ENOMEM;
+	/* Rows 0..n_ok-1: successful trials; then the failed ones. */
 	Uobs = malloc(n_obs * np * sizeof(double));
-	F = malloc((n_obs + n_pending + n) * d * sizeof(double));
+	F = malloc((n_obs * d + 1) * sizeof(double));
 	y = malloc(n_obs * sizeof(double));
+	lab = malloc(n_obs * sizeof(double));
 	tmp = malloc((n_obs + n_pending + n) * sizeof(double));
 	u = malloc(np * sizeof(double));
 	f = malloc((d + 1) * sizeof(double));
 	x = malloc(np * sizeof(double));
-	if (Uobs == NULL || F == NULL || y == NULL || tmp == NULL ||
-	    u == NULL || f == NULL || x == NULL)
+	if (Uobs == NULL || F == NULL || y == NULL || lab == NULL ||
+	    tmp == NULL || u == NULL || f == NULL || x == NULL)
 		goto out;
-	for (i = 0; i < n_obs; i++) {
-		native_to_unit(sp, obs[i].x, Uobs + i * np);
-		encode(&M.lay, sp, Uobs + i * np, 0, F + i * d);
-		y[i] = isfinite(obs[i].y) ? obs[i].y : worst;
+	for (i = 0, j = 0, k = n_ok; i < n_obs; i++) {
+		size_t row = isfinite(obs[i].y) ? j++ : k++;
+
+		native_to_unit(sp, obs[i].x, Uobs + row * np);
+		encode(&M.lay, sp, Uobs + row * np, 0, F + row * d);
+		y[row] = obs[i].y;
+		lab[row] = isfinite(obs[i].y) ? 0.0 : 1.0;
 	}
-	transform_targets(y, n_obs, tmp);
-	M.fbest = INFINITY;
-	for (i = 0; i < n_obs; i++)
-		M.fbest = y[i] < M.fbest ? y[i] : M.fbest;
+	transform_targets(y, n_ok, tmp);
 
 	if ((rc = search__gp_init(&M.gp, d, M.lay.n_grp, M.lay.grp,
-	    n_obs + n_pending + n)) != 0)
+	    n_ok + n_pending + n)) != 0)
 		goto out;
-	if ((rc = fit_model(&M, F, y, n_obs, seed, seq)) != 0) {
+	if ((rc = fit_model(&M, F, y, n_ok, seed, seq)) != 0) {
 		/* No usable model: fall back to the design. */
 		rc = sobol_design(sp, seed, seq, n, out, taken);
 		goto out;
 	}
-	if (search__knob("K_DEBUG", 0)) {
-		fprintf(stderr, "n=%zu theta:", n_obs);
-		for (i = 0; i < 2 + M.lay.n_grp; i++)
-			fprintf(stderr, " %.3g", exp(M.gp.theta[i]));
-		fprintf(stderr, " fbest %.3g\n", M.fbest);
+	if (n_ok < n_obs) {
+		/* The failure indicator: the main GP's length scales, unit
+		 * signal variance, noise 0.1 (labels are 0/1 and noisy). */
+		double th[2 + SEARCH_MAX_PARAMS];
+
+		memcpy(th, M.gp.theta, (2 + M.lay.n_grp) * sizeof(double));
+		th[0] = 0;
+		th[1] = log(0.1);
+		if ((rc = search__gp_init(&M.fail, d, M.lay.n_grp, M.lay.grp,
+		    n_obs)) != 0)
+			goto out;
+		search__gp_set_theta(&M.fail, th);
+		if (search__gp_load(&M.fail, F, lab, n_obs) == 0)
+			M.has_fail = 1;
 	}
-	if (search__knob("K_INC", 0) == 1) {
-		/* Incumbent: the lowest posterior mean at an observed point,
-		 * mu_i = y_i - sn2 alpha_i. */
-		M.fbest = INFINITY;
-		for (i = 0; i < n_obs; i++) {
-			mu = y[i] - (M.gp.sn2 + M.gp.jitter) * M.gp.alpha[i];
-			M.fbest = mu < M.fbest ? mu : M.fbest;
-		}
+	/* The incumbent is the lowest posterior mean at an observed point,
+	 * mu_i = y_i - sn2 alpha_i: with noise, the best raw value is often
+	 * a lucky draw that EI would chase forever. */
+	M.fbest = INFINITY;
+	for (i = 0; i < n_ok; i++) {
+		mu = y[i] - (M.gp.sn2 + M.gp.jitter) * M.gp.alpha[i];
+		M.fbest = mu < M.fbest ? mu : M.fbest;
 	}
+	/* Pending points, then each pick of this batch, become fantasies at
+	 * their posterior mean (kriging believer), and the incumbent follows
+	 * them: otherwise EI keeps choosing next to a fantasy. */
 	for (i = 0; i < n_pending; i++) {
 		native_to_unit(sp, pending + i * np, u);
 		encode(&M.lay, sp, u, 0, f);
 		search__gp_predict(&M.gp, f, 1, &mu, &var, tmp);
 		if ((rc = search__gp_append(&M.gp, f, mu)) != 0)
 			goto out;
-		if (search__knob("K_FBUP", 1))
-			M.fbest = mu < M.fbest ? mu : M.fbest;
+		M.fbest = mu < M.fbest ? mu : M.fbest;
 	}
 
-	ncand = n_candidates(n_obs + n_pending + n);
-	trl = tr_length(obs, n_obs, np);
-	for (i = 1, ibest = 0; i < n_obs; i++)
-		if (y[i] < y[ibest])
-			ibest = i;
+	ncand = n_candidates(n_ok + n_pending + n);
 	small = search__is_discrete(sp) && search_grid_size(sp) <= 4 * ncand;
 	if ((rc = cand_reserve(&C, np, small ? search_grid_size(sp) :
 	    ncand + ncand / 2)) != 0)
@@ -734,26 +740,17 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 		double *xo = out + k * np;
 
 		C.m = 0;
-		M.exploit = search__knob("K_EXPL", 0) > 0 &&
-		    (seq + k) % (uint64_t)search__knob("K_EXPL", 0) ==
-		    (uint64_t)search__knob("K_EXPL", 0) - 1;
 		if (small) {
 			cand_enumerate(&C, sp, taken, x);
 		} else {
-			size_t per = (size_t)search__knob("K_TR", 0);
-
-			if (per > 0 && (seq + k) % per == per - 1) {
-				cand_tr(&C, &M, Uobs + ibest * np, trl, &r, ncand);
-				cand_local(&C, &M, Uobs, y, n_obs, &r, ncand / 2);
-			} else {
-				if ((rc = cand_global(&C, sp, seed, seq + k,
-				    ncand)) != 0)
-					goto out;
-				cand_local(&C, &M, Uobs, y, n_obs, &r, ncand / 2);
-			}
+			if ((rc = cand_global(&C, sp, seed, seq + k, ncand)) != 0)
+				goto out;
+			cand_local(&C, &M, Uobs, y, n_ok, &r, ncand / 2);
 		}
 		if (C.m == 0) {
-			rep |= search__random_point(sp, &r, taken, xo) == 1;
+			if ((rc = search__random_point(sp, &r, taken, xo)) < 0)
+				goto out;
+			rep |= rc;
 			goto fantasy;
 		}
 		if ((rc = score(&M, C.U, C.m, C.sc)) != 0)
@@ -789,7 +786,9 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 				best = j;
 		}
 		if (best == SIZE_MAX) {
-			rep |= search__random_point(sp, &r, taken, xo) == 1;
+			if ((rc = search__random_point(sp, &r, taken, xo)) < 0)
+				goto out;
+			rep |= rc;
 		} else {
 			search__from_unit_point(sp, C.U + best * np, xo);
 			if ((rc = search__taken_add(taken, xo)) != 0)
@@ -802,22 +801,90 @@ fantasy:
 			search__gp_predict(&M.gp, f, 1, &mu, &var, tmp);
 			if ((rc = search__gp_append(&M.gp, f, mu)) != 0)
 				goto out;
-			if (search__knob("K_FBUP", 1))
-				M.fbest = mu < M.fbest ? mu : M.fbest;
+			M.fbest = mu < M.fbest ? mu : M.fbest;
 		}
 	}
 	rc = rep;
 out:
 	cand_free(&C);
 	search__gp_free(&M.gp);
+	search__gp_free(&M.fail);
 	layout_free(&M.lay);
 	free(M.work);
 	free(Uobs);
 	free(F);
 	free(y);
+	free(lab);
 	free(tmp);
 	free(u);
 	free(f);
 	free(x);
+	return rc;
+}
+
+struct ranked {
+	double	y;
+	size_t	i;
+};
+
+/* Successful trials by loss, then failed ones; ties by index, so the
+ * order is total and the result does not depend on qsort's algorithm. */
+static int
+cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+	int fa = isfinite(a->y), fb = isfinite(b->y);
+
+	if (fa != fb)
+		return fa ? -1 : 1;
+	if (fa && a->y != b->y)
+		return a->y < b->y ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * Past M_MODEL observations the model keeps the best quarter and a random
+ * sample of the rest (memory and time stay bounded: an O(n^3) factor at
+ * n = 2000 is about a second). The taken set still holds every point.
+ */
+int
+search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
+    const struct search_obs *obs, size_t n_obs, const double *pending,
+    size_t n_pending, size_t n, double *out, struct search__taken *taken)
+{
+	struct search__rng r;
+	struct search_obs *sub;
+	struct ranked *rk, t;
+	size_t i, j, keep = M_MODEL / 4;
+	int rc;
+
+	if (n_obs <= M_MODEL)
+		return bayes(sp, seed, seq, obs, n_obs, pending, n_pending, n,
+		    out, taken);
+	rk = malloc(n_obs * sizeof(*rk));
+	sub = malloc(M_MODEL * sizeof(*sub));
+	if (rk == NULL || sub == NULL) {
+		free(rk);
+		free(sub);
+		return TD_ENOMEM;
+	}
+	for (i = 0; i < n_obs; i++) {
+		rk[i].y = obs[i].y;
+		rk[i].i = i;
+	}
+	qsort(rk, n_obs, sizeof(*rk), cmp_ranked);
+	search__rng_seed(&r, seed, seq, TAG_THIN);
+	for (i = keep; i < M_MODEL; i++) {
+		j = i + search__rng_below(&r, n_obs - i);
+		t = rk[i];
+		rk[i] = rk[j];
+		rk[j] = t;
+	}
+	for (i = 0; i < M_MODEL; i++)
+		sub[i] = obs[rk[i].i];
+	rc = bayes(sp, seed, seq, sub, M_MODEL, pending, n_pending, n, out,
+	    taken);
+	free(rk);
+	free(sub);
 	return rc;
 }

@@ -242,6 +242,42 @@ search__gp_predict(const struct search__gp *gp, const double *Xs, size_t m,
 }
 
 void
+search__gp_mean(const struct search__gp *gp, const double *Xs, size_t m,
+    double *mu)
+{
+	size_t i, j;
+	double s;
+
+	for (j = 0; j < m; j++) {
+		s = 0;
+		for (i = 0; i < gp->n; i++)
+			s += gp->alpha[i] * matern(gp->sf2,
+			    dist2(gp, gp->X + i * gp->d, Xs + j * gp->d), NULL);
+		mu[j] = s;
+	}
+}
+
+void
+search__gp_mean_grad(const struct search__gp *gp, const double *x,
+    double *mu, double *dmu)
+{
+	size_t n = gp->n, d = gp->d, i, j;
+	double m = 0, k, gf, t;
+
+	memset(dmu, 0, d * sizeof(*dmu));
+	for (i = 0; i < n; i++) {
+		const double *xi = gp->X + i * d;
+
+		k = matern(gp->sf2, dist2(gp, xi, x), &gf);
+		m += k * gp->alpha[i];
+		t = -gf * gp->alpha[i];
+		for (j = 0; j < d; j++)
+			dmu[j] += t * (x[j] - xi[j]) * gp->inv_ls2[j];
+	}
+	*mu = m;
+}
+
+void
 search__gp_predict_grad(const struct search__gp *gp, const double *x,
     double *mu, double *var, double *dmu, double *dvar, double *work)
 {
@@ -384,12 +420,10 @@ int
 search__gp_fit(struct search__gp *gp, const struct search__gp_prior *pr,
     struct search__rng *rng, size_t max_eval)
 {
-	enum { MAX_STARTS = 16, MEM = 8 };
-	size_t N_STARTS = (size_t)search__knob("K_NSTART", 6);
-	size_t N_OPT = (size_t)search__knob("K_NOPT", 2);
+	enum { N_STARTS = 5, N_OPT = 1, MEM = 8 };
 	size_t np = 2 + gp->n_grp, s, j, n = gp->n, used = 0, per;
-	double *lo, *hi, *th, *best, *work, *grad, f[MAX_STARTS], fb = INFINITY;
-	size_t order[MAX_STARTS];
+	double *lo, *hi, *th, *best, *work, *grad, f[N_STARTS], fb = INFINITY;
+	size_t order[N_STARTS];
 	struct fit_ctx ctx;
 	int rc = TD_ENOMEM;
 

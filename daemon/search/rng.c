@@ -8,7 +8,6 @@
  */
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "search_impl.h"
 
@@ -93,12 +92,4 @@ search__rng_below(struct search__rng *r, uint64_t n)
 		}
 	}
 	return (uint64_t)(m >> 64);
-}
-
-double
-search__knob(const char *name, double def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v ? strtod(v, NULL) : def;
 }

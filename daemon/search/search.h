@@ -88,8 +88,9 @@ struct search_space {
 };
 
 /* A finished trial. x (sp->n doubles, native units) is borrowed; y is the
- * loss to MINIMISE (negate a Maximize objective); NAN marks a failed trial,
- * whose point is never suggested again and which counts as the worst loss. */
+ * loss to MINIMISE (negate a Maximize objective); NAN (or any non-finite
+ * value) marks a failed trial: its point is never suggested again, and the
+ * Bayesian strategy learns where trials fail and avoids such regions. */
 struct search_obs {
 	const double	*x;
 	double		 y;
@@ -135,8 +136,11 @@ uint64_t search_grid_size(const struct search_space *sp);
  *             the observations are ignored. Random: uniform in the unit
  *             cube, from a stream derived from (seed, seq, k). Bayesian: a
  *             scrambled Sobol design (point seq + k of the job's sequence)
- *             until enough trials have finished, then a Gaussian process
- *             (Matern-5/2 ARD) with log-EI and pending points as fantasies.
+ *             until 2 trials have finished successfully, then a Gaussian
+ *             process (Matern-5/2 ARD on the unit cube, categoricals
+ *             one-hot, integers rounded; targets Yeo-Johnson transformed)
+ *             maximising log expected improvement, with pending points and
+ *             earlier picks of the batch as kriging-believer fantasies.
  *   seed      the tuning job's RandomSeed.
  *   seq       how many suggestions this job has received before this call.
  *   obs       n_obs finished trials (may be NULL when n_obs is 0).

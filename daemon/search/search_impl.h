@@ -157,6 +157,12 @@ double	search__gp_kernel(const struct search__gp *gp, const double *a,
  * m * gp->n doubles. */
 void	search__gp_predict(const struct search__gp *gp, const double *Xs,
 	    size_t m, double *mu, double *var, double *work);
+/* Posterior mean only, at m points (O(m n d), no solves). */
+void	search__gp_mean(const struct search__gp *gp, const double *Xs, size_t m,
+	    double *mu);
+/* Posterior mean at one point and its gradient (d) w.r.t. the features. */
+void	search__gp_mean_grad(const struct search__gp *gp, const double *x,
+	    double *mu, double *dmu);
 /* Mean and variance at one point and their gradients (d each) w.r.t. the
  * features. work needs 2 * gp->n doubles. */
 void	search__gp_predict_grad(const struct search__gp *gp, const double *x,
@@ -184,9 +190,6 @@ double	search__gp_neg_log_post(struct search__gp *gp,
  * the best theta. 0, TD_EINVAL or TD_ENOMEM. */
 int	search__gp_fit(struct search__gp *gp, const struct search__gp_prior *pr,
 	    struct search__rng *rng, size_t max_eval);
-
-/* ---- development knobs (temporary; read from the environment) ---- */
-double	search__knob(const char *name, double def);
 
 /* ---- bayes.c ---- */
 
