@@ -204,6 +204,25 @@ class AskTell(DaemonTestCase):
         self.assertEqual(d["HyperParameterTuningJobStatus"], "Stopped")
         self.assertEqual(d["TrainingJobStatusCounters"]["Stopped"], 2)
 
+    def test_convergence_detected(self):
+        self.create(tuning_request("conv", BRANIN_RANGES, max_jobs=50, max_parallel=2,
+                                   seed=1, criteria={"ConvergenceDetected": {
+                                       "CompleteOnConvergence": "Enabled"}}))
+        told = 0
+        while told < 50:
+            st, body = self.d.call("Tunerd.AskTuningJob",
+                                   {"HyperParameterTuningJobName": "conv", "Count": 1})
+            if st != 200:
+                break
+            # A flat objective: the later half never improves on the earlier.
+            self.tell("conv", body["Trials"][0]["TrialName"], 3.0)
+            told += 1
+        self.assertEqual(told, 10)   # max(10, 2 * 2 dims + 2)
+        d = self.d.wait_tuning("conv", timeout=10)
+        self.assertEqual(d["HyperParameterTuningJobStatus"], "Completed")
+        self.assertEqual(d["TuningJobCompletionDetails"]["CompletionReason"],
+                         "ConvergenceDetected")
+
     def test_validation_errors_name_the_field(self):
         bad = [
             (tuning_request("a" * 33, BRANIN_RANGES), "HyperParameterTuningJobName"),
