@@ -25,8 +25,37 @@ struct api {
 	CURL	*easy;
 	char	*base;		/* "http://localhost" or the endpoint URL, no trailing '/' */
 	char	*sock;		/* unix socket path, or NULL for TCP */
+	char	*sigv4;		/* "aws:amz:<region>:sagemaker" when signing */
 	char	 errbuf[CURL_ERROR_SIZE];
 };
+
+/*
+ * Over TCP, requests are signed with AWS SigV4 (service sagemaker) when
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set, as a tunerd started
+ * with --credentials requires; the region is AWS_REGION, else
+ * AWS_DEFAULT_REGION, else us-east-1. The unix socket is never signed.
+ */
+static void
+api_sigv4(struct api *a)
+{
+	const char *id = getenv("AWS_ACCESS_KEY_ID");
+	const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *region = getenv("AWS_REGION");
+	struct buf b = {0};
+
+	if (a->sock != NULL || id == NULL || *id == '\0' || secret == NULL ||
+	    *secret == '\0')
+		return;
+	if (region == NULL || *region == '\0')
+		region = getenv("AWS_DEFAULT_REGION");
+	if (region == NULL || *region == '\0')
+		region = "us-east-1";
+	buf_printf(&b, "aws:amz:%s:sagemaker", region);
+	a->sigv4 = buf_steal(&b);
+	curl_easy_setopt(a->easy, CURLOPT_AWS_SIGV4, a->sigv4);
+	curl_easy_setopt(a->easy, CURLOPT_USERNAME, id);
+	curl_easy_setopt(a->easy, CURLOPT_PASSWORD, secret);
+}
 
 static size_t
 api_write_cb(char *p, size_t size, size_t n, void *arg)
@@ -90,6 +119,7 @@ api_new(struct cli *c)
 	curl_easy_setopt(a->easy, CURLOPT_USERAGENT, "tuner/" TUNERD_VERSION);
 	if (a->sock != NULL)
 		curl_easy_setopt(a->easy, CURLOPT_UNIX_SOCKET_PATH, a->sock);
+	api_sigv4(a);
 	return a;
 }
 
@@ -101,6 +131,7 @@ api_free(struct api *a)
 	curl_easy_cleanup(a->easy);
 	free(a->base);
 	free(a->sock);
+	free(a->sigv4);
 	free(a);
 	curl_global_cleanup();
 }
@@ -171,8 +202,11 @@ api_request(struct cli *c, const char *path, const char *const *headers,
 		return CLI_CONN;
 	}
 	buf_printf(&url, "%s%s", c->api->base, path);
-	/* An empty Expect: stops libcurl waiting for 100-continue on big bodies. */
-	hl = curl_slist_append(hl, "Expect:");
+	/* An empty Expect: stops libcurl waiting for 100-continue on big
+	 * bodies. Not when signing: libcurl 7.88 signs it as a header it then
+	 * does not send (tunerd answers 100-continue at once anyway). */
+	if (c->api->sigv4 == NULL)
+		hl = curl_slist_append(hl, "Expect:");
 	for (i = 0; headers != NULL && headers[i] != NULL; i++)
 		hl = curl_slist_append(hl, headers[i]);
 	c->api->errbuf[0] = '\0';

@@ -18,6 +18,7 @@
 #include "list.h"
 #include "log.h"
 #include "serving.h"
+#include "sigv4.h"
 #include "store.h"
 
 #define JSON_TYPE "application/x-amz-json-1.1"
@@ -221,6 +222,13 @@ api_http_handler(struct http_conn *conn, const struct http_request *req,
 {
 	struct api_ctx c = { .d = arg, .conn = conn };
 
+	/* With --credentials, a TCP request must be SigV4-signed (sigv4.h). */
+	if (sigv4_check(req, &c.err) != 0) {
+		log_warnx("api: %s refused: %s: %s", req->peer, c.err.type,
+		    c.err.message);
+		reply_error(conn, &c.err);
+		return;
+	}
 	if (strcmp(req->path, "/") == 0 && strcmp(req->method, "POST") == 0) {
 		dispatch(&c, req);
 		if (!c.deferred)

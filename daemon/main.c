@@ -33,6 +33,7 @@
 #include "paths.h"
 #include "sched.h"
 #include "serving.h"
+#include "sigv4.h"
 #include "store.h"
 #include "tuning.h"
 #include "util.h"
@@ -58,7 +59,12 @@ static const struct opt_doc {
 	    "root may connect). Default $TUNERD_SOCKET, else "
 	    "$XDG_RUNTIME_DIR/tunerd/tunerd.sock, else DIR/tunerd.sock." },
 	{ "--listen HOST:PORT", "Also serve HTTP on TCP, for boto3 and the "
-	    "AWS CLI. Loopback addresses only; port 0 picks a free port (logged)." },
+	    "AWS CLI; port 0 picks a free port (logged). A loopback address "
+	    "unless --credentials is given." },
+	{ "--credentials FILE", "Require an AWS SigV4 signature (service "
+	    "sagemaker) on every TCP request, checked against the keys in FILE: "
+	    "lines 'ACCESS_KEY_ID SECRET_ACCESS_KEY', mode 0600. Needed for a "
+	    "non-loopback --listen. See docs/SECURITY.md." },
 	{ "--slots N", "Training jobs that run at once; the rest wait in "
 	    "creation order. Default: the number of CPUs." },
 	{ "--grace SECONDS", "Time between SIGTERM and SIGKILL when a job is "
@@ -73,7 +79,8 @@ static const struct opt_doc {
 
 static const char synopsis[] =
     "tunerd [-dnv] [--state-dir DIR] [--socket PATH] [--listen HOST:PORT] "
-    "[--slots N] [--grace SECONDS] [--log-limit BYTES] [--worker PATH]";
+    "[--credentials FILE] [--slots N] [--grace SECONDS] [--log-limit BYTES] "
+    "[--worker PATH]";
 
 static const char description[] =
     "tunerd keeps training jobs, tuning jobs, models and endpoints in "
@@ -170,7 +177,7 @@ usage_man(void)
 
 enum {
 	OPT_STATE_DIR = 256, OPT_SOCKET, OPT_LISTEN, OPT_SLOTS, OPT_GRACE,
-	OPT_LOG_LIMIT, OPT_WORKER, OPT_READY_FD, OPT_HELP_MAN,
+	OPT_LOG_LIMIT, OPT_WORKER, OPT_READY_FD, OPT_HELP_MAN, OPT_CREDENTIALS,
 };
 
 static const struct option long_opts[] = {
@@ -182,6 +189,7 @@ static const struct option long_opts[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "credentials", required_argument, NULL, OPT_CREDENTIALS },
 	{ "slots", required_argument, NULL, OPT_SLOTS },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "log-limit", required_argument, NULL, OPT_LOG_LIMIT },
@@ -233,7 +241,7 @@ parse_listen(struct daemon_config *cfg, const char *arg)
 		cfg->listen_host = strndup(arg, hl);
 }
 
-/* Loopback only: a non-loopback listener would run anyone's code. */
+/* A non-loopback listener would run anyone's code: only with SigV4. */
 static int
 is_loopback(const char *host)
 {
@@ -419,6 +427,8 @@ main(int argc, char **argv)
 {
 	struct daemon *d = &the_daemon;
 	int ch, foreground = 0, check = 0, verbose = 0, ready_fd = -1, rc;
+	const char *credentials = NULL;
+	char err[512];
 	size_t n;
 
 	config_defaults(&d->cfg);
@@ -444,6 +454,7 @@ main(int argc, char **argv)
 			    "--log-limit");
 			break;
 		case OPT_WORKER: d->cfg.worker_path = strdup(optarg); break;
+		case OPT_CREDENTIALS: credentials = optarg; break;
 		case OPT_READY_FD:
 			ready_fd = (int)parse_num(optarg, 0, 65535, "--ready-fd");
 			break;
@@ -462,13 +473,20 @@ main(int argc, char **argv)
 		d->cfg.socket_path = td_default_socket(d->cfg.state_dir);
 	if (d->cfg.worker_path == NULL)
 		d->cfg.worker_path = find_worker();
-	if (d->cfg.listen_host != NULL && !is_loopback(d->cfg.listen_host))
+	if (credentials != NULL && sigv4_configure(credentials, err,
+	    sizeof(err)) != 0)
+		usage_error("--credentials %s", err);
+	if (d->cfg.listen_host != NULL && !is_loopback(d->cfg.listen_host) &&
+	    !sigv4_enabled())
 		usage_error("--listen %s is not a loopback address; tunerd runs "
-		    "submitted code, so it listens on loopback only", d->cfg.listen_host);
+		    "submitted code, so a non-loopback listener requires "
+		    "--credentials FILE (AWS SigV4)", d->cfg.listen_host);
 	if (!foreground && !check)
 		return background(argc, argv, d->cfg.state_dir);
 	log_init("tunerd", verbose);
 	signal(SIGPIPE, SIG_IGN);
+	/* The database, logs and job directories are the user's alone. */
+	umask(077);
 	openblas_set_num_threads(1);
 	n = strlen(d->cfg.state_dir) + sizeof("/jobs");
 	if ((d->jobs_dir = malloc(n)) == NULL)

@@ -76,7 +76,8 @@ struct store_list_q {
 	const char	*status;
 	double		 created_after, created_before;		/* 0 = unset */
 	double		 modified_after, modified_before;	/* 0 = unset */
-	const char	*sort_by;	/* "Name" | "CreationTime" | "Status" (default CreationTime) */
+	/* "Name", "CreationTime" (the default) or "Status" (then creation time) */
+	const char	*sort_by;
 	int		 descending;
 	int		 limit;
 	const char	*token;		/* NextToken from an earlier page or NULL */

@@ -104,12 +104,17 @@ int store__list_bind(sqlite3_stmt *s, const struct store_list_q *q);
 /*
  * Runs a keyset-paginated list over table: row() gets each row of the page
  * (sort_idx: the column index of name, status and creation_time in cols;
- * id must be column 0); *next gets the next page's token or NULL.
+ * id must be column 0; a Status sort orders by status, creation_time, id);
+ * *next gets the next page's token or NULL.
  */
 int store__list_run(struct store *st, const char *table, const char *cols,
     const int sort_idx[3], const struct store_list_q *q,
     int (*row)(sqlite3_stmt *s, void *arg), void *arg, char **next);
-/* The NextToken for the current row (sort column at sort_idx, id at 0); caller frees. */
-char *store__list_token(sqlite3_stmt *s, const struct store_list_q *q, int sort_idx);
+/*
+ * The NextToken for the current row (sort_idx as for store__list_run, id
+ * at 0); caller frees.
+ */
+char *store__list_token(sqlite3_stmt *s, const struct store_list_q *q,
+    const int sort_idx[3]);
 
 #endif

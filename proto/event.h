@@ -89,6 +89,8 @@
 #define EV_FILE		"events.jsonl"
 #define EV_SOCKET	"worker.sock"
 #define EV_REQUEST	"request.json"
+/* Write-locked (fcntl F_OFD_SETLK) by the worker for its whole life. */
+#define EV_LOCK		"worker.lock"
 #define EV_LOG		"logs/output.log"
 
 #endif

@@ -557,13 +557,41 @@ all_space(const char *p, const char *end)
 	return 1;
 }
 
+/*
+ * Offset of a NUL in body, raw or as the escape \u0000, or -1. cJSON would
+ * cut a string there ("ok\u0000/../x" would become "ok"): a request is
+ * refused rather than read as something the client did not send.
+ */
+static long
+find_nul(const char *body, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (body[i] == '\0')
+			return (long)i;
+		if (body[i] != '\\' || i + 1 >= len)
+			continue;
+		if (body[i + 1] == 'u' && i + 5 < len &&
+		    strncmp(body + i + 2, "0000", 4) == 0)
+			return (long)i;
+		i++;	/* skip the escaped character */
+	}
+	return -1;
+}
+
 int
 proto_parse(const char *body, size_t len, cJSON **out, struct apierr *e)
 {
 	const char *end = NULL;
 	cJSON *v;
+	long nul;
 
 	*out = NULL;
+	if (body != NULL && (nul = find_nul(body, len)) >= 0)
+		return apierr_set(e, APIERR_SERIALIZATION, "Request body holds a "
+		    "NUL character (at byte %ld); strings may not contain one",
+		    nul);
 	if (body == NULL || all_space(body, body + len)) {
 		*out = cJSON_CreateObject();
 		return *out != NULL ? 0 : apierr_set(e, APIERR_INTERNAL,

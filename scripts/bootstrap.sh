@@ -15,7 +15,7 @@ builddir=${1:-build}
 pkgs="build-essential pkg-config meson ninja-build
       libuv1-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
       libopenblas-dev liblapacke-dev libpcre2-dev libhttp-parser-dev
-      libarchive-dev
+      libarchive-dev libssl-dev
       python3 python3-boto3 procps"
 
 missing=""

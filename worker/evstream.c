@@ -44,6 +44,7 @@ struct evs {
 	long			 seq;
 	int			 dirfd;
 	int			 lfd;		/* listener, -1 before evs_listen() */
+	int			 lockfd;	/* EV_LOCK, write-locked for our life */
 	int			 stop;
 	struct evs_client	 c[EVS_MAX_CLIENTS];
 	size_t			 nc;
@@ -87,6 +88,32 @@ recover(struct evs *e)
 	return 0;
 }
 
+/*
+ * Takes the job directory's lock (an OFD write lock on EV_LOCK), held until
+ * the worker exits: the daemon tests it with F_OFD_GETLK to tell a live
+ * worker from a dead one, and a second worker for the same directory stops
+ * here before it touches anything.
+ */
+static int
+take_lock(struct evs *e, char *err, size_t errlen)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	e->lockfd = openat(e->dirfd, EV_LOCK, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600);
+	if (e->lockfd == -1) {
+		fmt_msg(err, errlen, "%s/%s: %s", e->dir, EV_LOCK,
+		    strerror(errno));
+		return -errno;
+	}
+	if (fcntl(e->lockfd, F_OFD_SETLK, &fl) == -1) {
+		fmt_msg(err, errlen, "%s: another worker is running in this job "
+		    "directory", e->dir);
+		return TD_EEXIST;
+	}
+	return 0;
+}
+
 int
 evs_open(const char *dir, struct evs **out, char *err, size_t errlen)
 {
@@ -104,6 +131,9 @@ evs_open(const char *dir, struct evs **out, char *err, size_t errlen)
 	}
 	e->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	e->fd = -1;
+	e->lockfd = -1;
+	if (e->dirfd != -1 && (rc = take_lock(e, err, errlen)) != 0)
+		goto fail_locked;
 	if (fmt_path(path, sizeof(path), "%s/%s", dir, EV_FILE) != 0) {
 		errno = ENAMETOOLONG;
 		path[0] = '\0';
@@ -127,6 +157,9 @@ evs_open(const char *dir, struct evs **out, char *err, size_t errlen)
 fail:
 	if (e->fd != -1)
 		close(e->fd);
+fail_locked:
+	if (e->lockfd != -1)
+		close(e->lockfd);
 	if (e->dirfd != -1)
 		close(e->dirfd);
 	free(e->dir);
@@ -487,6 +520,8 @@ evs_close(struct evs *e)
 	}
 	close(e->fd);
 	close(e->dirfd);
+	if (e->lockfd != -1)
+		close(e->lockfd);	/* the last thing: the lock goes with it */
 	free(e->dir);
 	free(e);
 }

@@ -164,6 +164,20 @@ find_runtime(const char *image, const char *prog, const char *path_env,
 	return TD_ENOTFOUND;
 }
 
+/* Does path have a ".." component? */
+static int
+has_dotdot(const char *path)
+{
+	const char *p = path;
+
+	while ((p = strstr(p, "..")) != NULL) {
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return 1;
+		p += 2;
+	}
+	return 0;
+}
+
 static int
 plan_script(const struct td_training_spec *spec, const struct smenv_hps *hps,
     const char *code, const char *path_env, struct launch *out, char *err,
@@ -182,6 +196,13 @@ plan_script(const struct td_training_spec *spec, const struct smenv_hps *hps,
 		strv_push(&out->argv, runtime);
 		strv_push(&out->argv, "train");
 		return 0;
+	}
+	if (has_dotdot(prog)) {
+		fmt_msg(err, errlen, "entry point sagemaker_program %s must not "
+		    "contain a \"..\" component: it names a file inside "
+		    "sagemaker_submit_directory", prog);
+		free(runtime);
+		return TD_EINVAL;
 	}
 	if (prog[0] == '/' && hps->submit_dir == NULL)
 		rc = fmt_path(entry, sizeof(entry), "%s", prog);

@@ -537,6 +537,35 @@ cut_utf8(char *s, size_t max)
 	s[len] = '\0';
 }
 
+/*
+ * The first max bytes of a file (NUL-terminated, caller frees): a failure
+ * file of any size yields its head, as SageMaker reads it.
+ */
+static int
+read_head(const char *path, size_t max, char **out, size_t *len)
+{
+	char *p;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	if ((p = malloc(max + 1)) == NULL) {
+		close(fd);
+		return TD_ENOMEM;
+	}
+	n = read(fd, p, max);
+	close(fd);
+	if (n < 0) {
+		free(p);
+		return -errno;
+	}
+	p[n] = '\0';
+	*out = p;
+	*len = (size_t)n;
+	return 0;
+}
+
 /* The program failed: output/failure if it wrote one, else code + stderr. */
 static void
 algorithm_error(struct job *j, struct outcome *out)
@@ -544,11 +573,11 @@ algorithm_error(struct job *j, struct outcome *out)
 	char path[PATH_MAX], head[128], *text = NULL;
 	const char *abbrev;
 	struct buf b = { 0 };
-	size_t len;
+	size_t len = 0;
 
 	out->status = out->secondary = "Failed";
 	job_path(j, "output/failure", path, sizeof(path));
-	if (td_read_file(path, 1 << 20, &text, &len) == 0 && len > 0) {
+	if (read_head(path, REASON_MAX + 4, &text, &len) == 0 && len > 0) {
 		cut_utf8(text, REASON_MAX);
 		if (text[0] != '\0') {
 			fmt_msg(out->reason, sizeof(out->reason), "%s", text);
@@ -858,6 +887,19 @@ job_open(struct job *j, const struct worker_opts *o)
 	}
 	if (evs_open(j->dir, &j->evs, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
+		return -1;
+	}
+	/*
+	 * tunerd lays out a fresh directory for every attempt: events here
+	 * already mean another worker ran this attempt (one that started
+	 * before a daemon crash and finished before us). Running again would
+	 * run the program twice.
+	 */
+	if (evs_seq(j->evs) > 0) {
+		log_warnx("%s: another worker already ran this job here; not "
+		    "running it again", j->dir);
+		evs_close(j->evs);
+		j->evs = NULL;
 		return -1;
 	}
 	if (signals_install() != 0) {
