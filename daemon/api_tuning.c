@@ -40,6 +40,13 @@ api_create_tuning_job(struct api_ctx *c, const cJSON *req)
 
 	if (tuning_spec_decode(req, &spec, &c->err) != 0)
 		return;
+	if (spec->strategy == TD_STRATEGY_HYPERBAND) {
+		apierr_set(&c->err, APIERR_VALIDATION, "Value 'Hyperband' at "
+		    "'HyperParameterTuningJobConfig.Strategy' is not supported "
+		    "by tunerd yet; use Bayesian, Random or Grid");
+		tuning_spec_free(spec);
+		return;
+	}
 	if ((json = cJSON_PrintUnformatted(req)) == NULL)
 		fatalx("api: out of memory");
 	rc = store_tu_insert(c->d->store, spec->name, json, td_now(), &id);

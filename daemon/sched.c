@@ -862,6 +862,18 @@ sj_launch(struct sched *s, struct store_tj *row)
 	pid_t pid;
 	int rc;
 
+	if (worker_alive(sj->dir)) {
+		/*
+		 * A worker started before a crash of ours took the directory
+		 * after recover() looked: adopt it rather than start another.
+		 */
+		log_info("job %s: a worker is already running it; adopting it",
+		    sj->row.name);
+		set_str(&sj->row.launch_state, "running");
+		save(s, &sj->row);
+		sj_connect(sj);
+		return;
+	}
 	sj->row.attempt++;
 	set_str(&sj->row.launch_state, "launching");
 	set_str(&sj->row.secondary, "Starting");

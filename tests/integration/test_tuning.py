@@ -233,6 +233,7 @@ class AskTell(DaemonTestCase):
                 {"Name": "x", "MinValue": "2", "MaxValue": "1"}]}), "MinValue"),
             (tuning_request("par", BRANIN_RANGES, max_parallel=0),
              "MaxParallelTrainingJobs"),
+            (tuning_request("hb", BRANIN_RANGES, strategy="Hyperband"), "Hyperband"),
             (tuning_request("met", BRANIN_RANGES, objective="nope",
                             definition=sh_definition(self.d, "true")), "nope"),
         ]
