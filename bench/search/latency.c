@@ -59,7 +59,7 @@ one(size_t d, size_t n_obs, size_t n_pend, double reps_scale)
 {
 	struct search_param p[10];
 	struct search_space sp = { p, d };
-	static char names[10][4];
+	static char names[10][24];
 	struct search_obs *obs;
 	double *X, *t, out[10], *pend;
 	size_t i, reps, r;
