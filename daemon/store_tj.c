@@ -1,5 +1,7 @@
 /*
- * store_tj.c - training-job rows and their metric series.
+ * store_tj.c - training-job rows and their metric series, and the list
+ * paging every List* operation shares (keyset NextTokens; every page is
+ * bounded work, whatever the table's size: see "Bounded pages").
  * Part of the store module (see store.c); SQL lives in store_int.h and,
  * for the dynamic list queries, here.
  */
@@ -379,8 +381,10 @@ list_prepare(struct store *st, const char *table, const struct store_list_q *q,
  * none) with a NextToken after the last row it looked at: no call holds
  * the loop for more than one window (1-2 ms here) whatever the table's
  * size, and a caller that follows NextToken, as every client does, sees
- * every match once, in order. (Indexes that would make such searches fast
- * overall are proposed in bench/README.md.)
+ * every match once, in order. When the indexed filters among them leave at
+ * most LIST_WINDOW rows, those are read through their index and sorted
+ * here instead (list_small()): one call. (Indexes that would make such
+ * searches fast overall are proposed in bench/README.md.)
  */
 #define LIST_WINDOW 1000
 
