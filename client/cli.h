@@ -194,6 +194,8 @@ struct out_table *out_table_new(const char *const *cols, size_t ncols);
 void out_table_free(struct out_table *t);
 /* Appends an empty (all-null) row; returns its index. */
 size_t out_table_add_row(struct out_table *t);
+/* Appends a FIELD, VALUE row to a two-column table; a NULL v adds nothing. */
+void out_table_kv(struct out_table *t, const char *k, const char *v);
 /* Adds a column (null in existing rows); returns its index. */
 size_t out_table_add_col(struct out_table *t, const char *name);
 /* Index of a column or -1. */

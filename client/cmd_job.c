@@ -233,18 +233,6 @@ cmd_train(struct cli *c, struct cli_args *a)
 /* --- describe ---------------------------------------------------------- */
 
 static void
-kv_row(struct out_table *t, const char *k, const char *v)
-{
-	size_t r;
-
-	if (v == NULL)
-		return;
-	r = out_table_add_row(t);
-	out_set_str(t, r, 0, k);
-	out_set_str(t, r, 1, v);
-}
-
-static void
 kv_time(struct out_table *t, const char *k, double v)
 {
 	size_t r;
@@ -266,7 +254,7 @@ kv_map(struct out_table *t, const char *prefix, const cJSON *obj)
 		if (!cJSON_IsString(m))
 			continue;
 		snprintf(key, sizeof(key), "%s%s", prefix, m->string);
-		kv_row(t, key, m->valuestring);
+		out_table_kv(t, key, m->valuestring);
 	}
 }
 
@@ -278,13 +266,13 @@ describe_table(const cJSON *d, struct out_table *t)
 	char num[64], key[300];
 	size_t r;
 
-	kv_row(t, "TrainingJobName", cli_jstr(d, "TrainingJobName"));
-	kv_row(t, "TrainingJobStatus", cli_jstr(d, "TrainingJobStatus"));
-	kv_row(t, "SecondaryStatus", cli_jstr(d, "SecondaryStatus"));
-	kv_row(t, "FailureReason", cli_jstr(d, "FailureReason"));
-	kv_row(t, "TuningJobArn", cli_jstr(d, "TuningJobArn"));
-	kv_row(t, "TrainingImage", cli_jstr(alg, "TrainingImage"));
-	kv_row(t, "AlgorithmName", cli_jstr(alg, "AlgorithmName"));
+	out_table_kv(t, "TrainingJobName", cli_jstr(d, "TrainingJobName"));
+	out_table_kv(t, "TrainingJobStatus", cli_jstr(d, "TrainingJobStatus"));
+	out_table_kv(t, "SecondaryStatus", cli_jstr(d, "SecondaryStatus"));
+	out_table_kv(t, "FailureReason", cli_jstr(d, "FailureReason"));
+	out_table_kv(t, "TuningJobArn", cli_jstr(d, "TuningJobArn"));
+	out_table_kv(t, "TrainingImage", cli_jstr(alg, "TrainingImage"));
+	out_table_kv(t, "AlgorithmName", cli_jstr(alg, "AlgorithmName"));
 	kv_time(t, "CreationTime", cli_jnum(d, "CreationTime"));
 	kv_time(t, "TrainingStartTime", cli_jnum(d, "TrainingStartTime"));
 	kv_time(t, "TrainingEndTime", cli_jnum(d, "TrainingEndTime"));
@@ -297,16 +285,16 @@ describe_table(const cJSON *d, struct out_table *t)
 	cJSON_ArrayForEach(m, cli_jpath(d, "InputDataConfig")) {
 		snprintf(key, sizeof(key), "Channel.%s",
 		    cli_jstr(m, "ChannelName") ?: "?");
-		kv_row(t, key, cli_jstr(cli_jpath(m, "DataSource.S3DataSource"),
+		out_table_kv(t, key, cli_jstr(cli_jpath(m, "DataSource.S3DataSource"),
 		    "S3Uri"));
 	}
 	cJSON_ArrayForEach(m, cli_jpath(d, "FinalMetricDataList")) {
 		snprintf(key, sizeof(key), "Metric.%s",
 		    cli_jstr(m, "MetricName") ?: "?");
 		out_num(cli_jnum(m, "Value"), num, sizeof(num));
-		kv_row(t, key, num);
+		out_table_kv(t, key, num);
 	}
-	kv_row(t, "ModelArtifacts", cli_jstr(cli_jpath(d, "ModelArtifacts"),
+	out_table_kv(t, "ModelArtifacts", cli_jstr(cli_jpath(d, "ModelArtifacts"),
 	    "S3ModelArtifacts"));
 }
 

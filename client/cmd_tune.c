@@ -41,18 +41,6 @@ cmd_describe_tuning_raw(struct cli *c, const char *name, cJSON **out)
 }
 
 static void
-row(struct out_table *t, const char *k, const char *v)
-{
-	size_t r;
-
-	if (v == NULL)
-		return;
-	r = out_table_add_row(t);
-	out_set_str(t, r, 0, k);
-	out_set_str(t, r, 1, v);
-}
-
-static void
 row_num(struct out_table *t, const char *k, double v, enum out_kind kind)
 {
 	size_t r;
@@ -98,7 +86,7 @@ ranges_rows(struct out_table *t, const cJSON *ranges)
 			}
 			snprintf(key, sizeof(key), "Range.%s",
 			    cli_jstr(r, "Name") ?: "?");
-			row(t, key, b.data);
+			out_table_kv(t, key, b.data);
 		}
 	}
 	buf_free(&b);
@@ -113,14 +101,14 @@ cmd_tuning_describe_table(const cJSON *d, struct out_table *t)
 	const cJSON *cnt = cli_jpath(d, "TrainingJobStatusCounters");
 	char key[300];
 
-	row(t, "HyperParameterTuningJobName",
+	out_table_kv(t, "HyperParameterTuningJobName",
 	    cli_jstr(d, "HyperParameterTuningJobName"));
-	row(t, "HyperParameterTuningJobStatus",
+	out_table_kv(t, "HyperParameterTuningJobStatus",
 	    cli_jstr(d, "HyperParameterTuningJobStatus"));
-	row(t, "FailureReason", cli_jstr(d, "FailureReason"));
-	row(t, "Strategy", cli_jstr(cfg, "Strategy"));
-	row(t, "Objective.MetricName", cli_jstr(obj, "MetricName"));
-	row(t, "Objective.Type", cli_jstr(obj, "Type"));
+	out_table_kv(t, "FailureReason", cli_jstr(d, "FailureReason"));
+	out_table_kv(t, "Strategy", cli_jstr(cfg, "Strategy"));
+	out_table_kv(t, "Objective.MetricName", cli_jstr(obj, "MetricName"));
+	out_table_kv(t, "Objective.Type", cli_jstr(obj, "Type"));
 	row_num(t, "MaxNumberOfTrainingJobs", cli_jnum(cli_jpath(cfg,
 	    "ResourceLimits"), "MaxNumberOfTrainingJobs"), CELL_NUM);
 	row_num(t, "MaxParallelTrainingJobs", cli_jnum(cli_jpath(cfg,
@@ -132,7 +120,7 @@ cmd_tuning_describe_table(const cJSON *d, struct out_table *t)
 		row_num(t, key, cJSON_IsNumber(m) ? m->valuedouble : NAN,
 		    CELL_NUM);
 	}
-	row(t, "BestTrainingJob", cli_jstr(best, "TrainingJobName"));
+	out_table_kv(t, "BestTrainingJob", cli_jstr(best, "TrainingJobName"));
 	row_num(t, "BestObjectiveValue", cli_jnum(cli_jpath(best,
 	    "FinalHyperParameterTuningJobObjectiveMetric"), "Value"), CELL_NUM);
 	row_num(t, "CreationTime", cli_jnum(d, "CreationTime"), CELL_TIME);
@@ -776,15 +764,15 @@ cmd_best(struct cli *c, struct cli_args *a)
 		return CLI_OK;
 	}
 	t = out_table_new(cols, 2);
-	row(t, "TrainingJobName", cli_jstr(best, "TrainingJobName"));
-	row(t, "TrainingJobStatus", cli_jstr(best, "TrainingJobStatus"));
-	row(t, "ObjectiveMetric", cli_jstr(cli_jpath(best,
+	out_table_kv(t, "TrainingJobName", cli_jstr(best, "TrainingJobName"));
+	out_table_kv(t, "TrainingJobStatus", cli_jstr(best, "TrainingJobStatus"));
+	out_table_kv(t, "ObjectiveMetric", cli_jstr(cli_jpath(best,
 	    "FinalHyperParameterTuningJobObjectiveMetric"), "MetricName"));
 	row_num(t, "FinalObjectiveValue", cli_jnum(cli_jpath(best,
 	    "FinalHyperParameterTuningJobObjectiveMetric"), "Value"), CELL_NUM);
 	cJSON_ArrayForEach(hp, cli_jpath(best, "TunedHyperParameters")) {
 		snprintf(key, sizeof(key), "TunedHyperParameters.%s", hp->string);
-		row(t, key, cJSON_IsString(hp) ? hp->valuestring : NULL);
+		out_table_kv(t, key, cJSON_IsString(hp) ? hp->valuestring : NULL);
 	}
 	row_num(t, "TrainingStartTime", cli_jnum(best, "TrainingStartTime"),
 	    CELL_TIME);

@@ -63,6 +63,18 @@ out_table_free(struct out_table *t)
 	free(t);
 }
 
+void
+out_table_kv(struct out_table *t, const char *k, const char *v)
+{
+	size_t r;
+
+	if (v == NULL)
+		return;
+	r = out_table_add_row(t);
+	out_set_str(t, r, 0, k);
+	out_set_str(t, r, 1, v);
+}
+
 size_t
 out_table_add_row(struct out_table *t)
 {
