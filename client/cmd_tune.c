@@ -457,6 +457,7 @@ tune_wait(struct cli *c, const char *name)
 	double t0 = td_now(), done;
 	cJSON *d = NULL;
 	const char *st, *type;
+	unsigned int delay = 100;
 	int rc;
 
 	memset(&v, 0, sizeof(v));
@@ -498,7 +499,9 @@ tune_wait(struct cli *c, const char *name)
 		}
 		cJSON_Delete(d);
 		d = NULL;
-		cli_sleep_ms(1000);
+		/* As tuner wait: soon at first, then once a second. */
+		cli_sleep_ms(delay);
+		delay = delay * 2 > 1000 ? 1000 : delay * 2;
 	}
 	cJSON_Delete(d);
 	free(v.best);

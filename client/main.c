@@ -18,7 +18,9 @@ const struct cli_opt cli_global_opts[] = {
 	    "$TUNERD_SOCKET, else $XDG_RUNTIME_DIR/tunerd/tunerd.sock, else "
 	    "tunerd.sock in the state directory)" },
 	{ "endpoint-url", 0, "URL", 0, "reach tunerd over TCP instead, e.g. "
-	    "http://127.0.0.1:8080" },
+	    "http://127.0.0.1:8080; signed with AWS SigV4 when "
+	    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set (region: "
+	    "AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1)" },
 	{ "output", 'o', "FMT", 0, "output format: table (the default), json "
 	    "or csv" },
 	{ "quiet", 'q', NULL, 0, "print no progress and no streamed logs; "

@@ -45,6 +45,14 @@ static const struct { const char *name; const char *text; } man_env[] = {
 	    "$XDG_RUNTIME_DIR/tunerd/tunerd.sock" },
 	{ "XDG_STATE_HOME", "the default state directory is "
 	    "$XDG_STATE_HOME/tunerd, else ~/.local/state/tunerd" },
+	{ "AWS_ACCESS_KEY_ID", "with AWS_SECRET_ACCESS_KEY, requests over "
+	    "TCP (--endpoint-url) are signed with AWS SigV4 (service "
+	    "sagemaker), as a tunerd started with --credentials requires; the "
+	    "unix socket is never signed" },
+	{ "AWS_SECRET_ACCESS_KEY", "the secret key of AWS_ACCESS_KEY_ID" },
+	{ "AWS_REGION", "the region in the signature (else AWS_DEFAULT_REGION, "
+	    "else us-east-1)" },
+	{ "AWS_DEFAULT_REGION", "the region when AWS_REGION is not set" },
 };
 
 static const char *const man_examples[] = {
@@ -209,6 +217,11 @@ man_print_overview(FILE *f)
 	for (i = 0; i < sizeof(man_exits) / sizeof(man_exits[0]); i++) {
 		fprintf(f, "  %d  ", man_exits[i].code);
 		man_wrap(f, man_exits[i].text, 5, 5, 79);
+	}
+	fprintf(f, "\nEnvironment:\n");
+	for (i = 0; i < sizeof(man_env) / sizeof(man_env[0]); i++) {
+		fprintf(f, "  %-22s", man_env[i].name);
+		man_wrap(f, man_env[i].text, 24, 24, 79);
 	}
 	fprintf(f, "\nRun 'tuner COMMAND --help' for a command's options, "
 	    "'man tuner' for all.\n");

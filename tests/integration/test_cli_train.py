@@ -307,6 +307,11 @@ class HelpTest(unittest.TestCase):
                 commands.append(line.split('  ')[1].strip())
         self.assertIn('train', commands)
         self.assertIn('endpoints delete', commands)
+        # The variables tuner reads are named where a user looks first.
+        env = r.stdout.split('Environment:', 1)[1]
+        for var in ('TUNERD_SOCKET', 'AWS_ACCESS_KEY_ID',
+                    'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'):
+            self.assertIn(var, env)
         for cmd in commands:
             r = run_tuner(*(cmd.split() + ['--help']))
             self.assertExit(r, 0, cmd)
