@@ -458,6 +458,14 @@ out_json_value(const cJSON *v, int depth, struct buf *b)
 			buf_puts(b, obj ? "{}" : "[]");
 			return;
 		}
+		/* cJSON prints 15 digits; a number here reads back exactly. */
+		if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+			char num[32];
+
+			out_num(v->valuedouble, num, sizeof(num));
+			buf_puts(b, num);
+			return;
+		}
 		s = cJSON_PrintUnformatted(v);
 		buf_puts(b, s != NULL ? s : "null");
 		cJSON_free(s);
