@@ -458,11 +458,18 @@ out_json_value(const cJSON *v, int depth, struct buf *b)
 			buf_puts(b, obj ? "{}" : "[]");
 			return;
 		}
-		/* cJSON prints 15 digits; a number here reads back exactly. */
+		/*
+		 * cJSON prints 15 digits; a number here reads back exactly,
+		 * and a whole one (a count, a timestamp) has no exponent.
+		 */
 		if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
 			char num[32];
 
-			out_num(v->valuedouble, num, sizeof(num));
+			if (v->valuedouble == trunc(v->valuedouble) &&
+			    fabs(v->valuedouble) < 1e17)
+				snprintf(num, sizeof(num), "%.0f", v->valuedouble);
+			else
+				out_num(v->valuedouble, num, sizeof(num));
 			buf_puts(b, num);
 			return;
 		}

@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -243,6 +244,35 @@ t_sparkline(void)
 	buf_free(&b);
 }
 
+/* out_json: every number reads back as the same double. */
+static void
+t_json_doc(void)
+{
+	static const double v[] = { 0.1234567890123456789, 1.0 / 3.0,
+	    1700000000.0, -0.5, 1e300, 2.5e-20, 123456789012345678.0 };
+	cJSON *arr = cJSON_CreateArray(), *back;
+	FILE *f = tmpfile();
+	char s[1024];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(v[i]));
+	T_ASSERT(f != NULL);
+	out_json(arr, f);
+	n = (size_t)ftell(f);
+	rewind(f);
+	T_ASSERT(n < sizeof(s) && fread(s, 1, n, f) == n);
+	s[n] = '\0';
+	fclose(f);
+	T_ASSERT(strstr(s, "1700000000") != NULL);	/* no exponent */
+	back = cJSON_Parse(s);
+	T_ASSERT(cJSON_GetArraySize(back) == (int)(sizeof(v) / sizeof(v[0])));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		T_ASSERT(cJSON_GetArrayItem(back, (int)i)->valuedouble == v[i]);
+	cJSON_Delete(back);
+	cJSON_Delete(arr);
+}
+
 T_MAIN(T_CASE(t_num), T_CASE(t_duration), T_CASE(t_text), T_CASE(t_csv),
     T_CASE(t_json), T_CASE(t_time_cells), T_CASE(t_sort), T_CASE(t_add_col),
-    T_CASE(t_sparkline))
+    T_CASE(t_sparkline), T_CASE(t_json_doc))
