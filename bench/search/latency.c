@@ -1,8 +1,13 @@
 /*
  * latency.c - td-search-latency: suggestion latency of the Bayesian
- * strategy, p50 and p99 of one search_suggest() call asking for one point,
- * at 10, 100, 300 and 1000 observations x 3 and 10 dimensions x 0 and 8
- * pending points. OpenBLAS is pinned to one thread.
+ * strategy, p50 and p99 of one call asking for one point, at 10, 100, 300
+ * and 1000 observations x 3 and 10 dimensions x 0 and 8 pending points.
+ * OpenBLAS is pinned to one thread. "cold": search_suggest() with the
+ * same observations every time (no cache: a refit and a full factor per
+ * call, as after a daemon restart). "warm": search_suggest_cached() as a
+ * tuning job uses it, one new observation per ask, from n to n + reps - 1;
+ * its mean includes the refits that fall in that window (one every ~10%
+ * of n).
  *
  * Without arguments it runs the table twice, in child processes started
  * with posix_spawn: once with the environment as given and once with
@@ -24,6 +29,8 @@
 #include "search.h"
 
 extern char **environ;
+
+#define WARM	40	/* warm asks per row */
 
 static double
 now(void)
@@ -61,7 +68,8 @@ one(size_t d, size_t n_obs, size_t n_pend, double reps_scale)
 	struct search_space sp = { p, d };
 	static char names[10][24];
 	struct search_obs *obs;
-	double *X, *t, out[10], *pend;
+	struct search_cache *cache;
+	double *X, *t, out[10], *pend, tw[WARM], wsum;
 	size_t i, reps, r;
 
 	for (i = 0; i < d; i++) {
@@ -69,20 +77,20 @@ one(size_t d, size_t n_obs, size_t n_pend, double reps_scale)
 		p[i] = (struct search_param){ names[i], SEARCH_CONTINUOUS,
 		    SEARCH_LINEAR, 0, 1, NULL, 0 };
 	}
-	X = malloc((n_obs + n_pend) * d * sizeof(double));
-	obs = malloc(n_obs * sizeof(*obs));
+	X = malloc((n_obs + WARM + n_pend) * d * sizeof(double));
+	obs = malloc((n_obs + WARM) * sizeof(*obs));
 	reps = n_obs <= 10 ? 50 : n_obs <= 100 ? 30 : n_obs <= 300 ? 15 : 7;
 	reps = (size_t)fmax(3, (double)reps * reps_scale);
 	t = malloc(reps * sizeof(double));
 	if (X == NULL || obs == NULL || t == NULL)
 		exit(1);
 	search_suggest(SEARCH_RANDOM, &sp, 42, 0, NULL, 0, NULL, 0,
-	    n_obs + n_pend, X);
-	for (i = 0; i < n_obs; i++) {
+	    n_obs + WARM + n_pend, X);
+	for (i = 0; i < n_obs + WARM; i++) {
 		obs[i].x = X + i * d;
 		obs[i].y = objective(obs[i].x, d);
 	}
-	pend = X + n_obs * d;
+	pend = X + (n_obs + WARM) * d;
 	for (r = 0; r < reps; r++) {
 		double t0 = now();
 
@@ -91,10 +99,27 @@ one(size_t d, size_t n_obs, size_t n_pend, double reps_scale)
 			exit(1);
 		t[r] = now() - t0;
 	}
+	/* Warm: prime the cache at n_obs - 1, then one new trial per ask. */
+	if ((cache = search_cache_new()) == NULL ||
+	    search_suggest_cached(SEARCH_BAYESIAN, &sp, 7, n_obs - 1, obs,
+	    n_obs - 1, pend, n_pend, 1, out, cache) < 0)
+		exit(1);
+	for (r = 0, wsum = 0; r < WARM; r++) {
+		double t0 = now();
+
+		if (search_suggest_cached(SEARCH_BAYESIAN, &sp, 7, n_obs + r,
+		    obs, n_obs + r, pend, n_pend, 1, out, cache) < 0)
+			exit(1);
+		tw[r] = now() - t0;
+		wsum += tw[r];
+	}
+	search_cache_free(cache);
+	qsort(tw, WARM, sizeof(double), cmp_double);
 	qsort(t, reps, sizeof(double), cmp_double);
-	printf("%6zu %5zu %8zu %10.1f %10.1f %5zu\n", n_obs, d, n_pend,
-	    1e3 * t[reps / 2], 1e3 * t[(size_t)ceil(0.99 * (double)reps) - 1],
-	    reps);
+	printf("%6zu %5zu %8zu %10.1f %10.1f %5zu %10.2f %10.2f %10.2f\n",
+	    n_obs, d, n_pend, 1e3 * t[reps / 2],
+	    1e3 * t[(size_t)ceil(0.99 * (double)reps) - 1], reps,
+	    1e3 * tw[WARM / 2], 1e3 * tw[WARM - 1], 1e3 * wsum / WARM);
 	fflush(stdout);
 	free(X);
 	free(obs);
@@ -113,8 +138,10 @@ table(double reps_scale)
 	openblas_set_num_threads(1);
 	printf("OPENBLAS_CORETYPE=%s (%s), 1 thread\n", ct ? ct : "(unset)",
 	    openblas_get_corename());
-	printf("%6s %5s %8s %10s %10s %5s\n", "obs", "dims", "pending",
-	    "p50 ms", "p99 ms", "reps");
+	printf("%6s %5s %8s %10s %10s %5s %10s %10s %10s\n", "obs", "dims",
+	    "pending", "cold p50", "cold p99", "reps", "warm p50", "warm max",
+	    "warm mean");
+	printf("(ms; warm: %d asks, one new observation each)\n", WARM);
 	for (a = 0; a < sizeof(nobs) / sizeof(nobs[0]); a++)
 		for (b = 0; b < sizeof(dims) / sizeof(dims[0]); b++)
 			for (c = 0; c < sizeof(pend) / sizeof(pend[0]); c++)

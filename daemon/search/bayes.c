@@ -3,16 +3,21 @@
  * GP on the observations with log expected improvement, pending points
  * and earlier picks of the same batch as kriging-believer fantasies.
  *
- * Owns the per-call model (features, transformed targets, the GP) and frees
- * it before returning: nothing survives a call. Every random choice comes
- * from streams keyed by (seed, seq, purpose), so a call is a pure function
- * of its arguments. Features: one per continuous or integer parameter (its
+ * Owns the per-call model (features, transformed targets) and the
+ * search_cache's contents: the hyperparameters and Yeo-Johnson lambda fit
+ * at the refit point search__refit_point(n_ok) on the first rows alone, and
+ * the GPs' canonical factors (gp_sync). Without a caller's cache a
+ * temporary one is built and freed, with the same bits. Every random
+ * choice comes from streams keyed by (seed, seq or refit point, purpose),
+ * so a call is a pure function of its arguments. Past N_SCREEN model rows,
+ * candidates are screened (score_bb) and not polished. Features: one per continuous or integer parameter (its
  * unit-cube coordinate; integers at the centre of their bin), a one-hot
  * block per categorical with two or more values.
  *
  * Pipeline of one call: the targets of successful trials are soft-capped
  * above the upper Tukey fence, standardised, Yeo-Johnson transformed and
- * standardised again; theta is fit by MAP on at most M_FIT points; the
+ * standardised again; theta is fit by MAP on at most M_FIT points of the
+ * refit point's rows; the
  * incumbent is the best posterior mean at the data; pending points become
  * fantasies; then per suggestion: Sobol candidates over the cube plus
  * Gaussian perturbations of the 5 best points at three scales (3%, 10%,
@@ -30,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "err.h"
 #include "search_impl.h"
 
@@ -44,7 +51,10 @@ enum {
 #define REFINE_EVALS	30
 #define FIT_EVALS	60	/* likelihood evaluations per fit */
 #define M_MODEL		2000	/* at most this many points in the model */
-#define N_CAND		1500	/* quasi-random candidates (fewer past ~1000 points) */
+#define N_CAND		1500	/* quasi-random candidates (fewer past ~200 points) */
+#define N_SCREEN	200	/* model rows past which scoring is screened */
+#define Q_NEAR		6	/* rows of the screening variance bound */
+#define CHUNK		16	/* candidates scored exactly at a time */
 
 struct layout {
 	size_t		 d;		/* features */
@@ -56,8 +66,8 @@ struct layout {
 struct model {
 	const struct search_space *sp;
 	struct layout	 lay;
-	struct search__gp gp;
-	struct search__gp fail;		/* the failure indicator, if any failed */
+	struct search__gp *gp;		/* the cache's */
+	struct search__gp *fail;	/* the failure indicator, if any failed */
 	int		 has_fail;
 	double		 fbest;		/* best transformed target */
 	double		*work;		/* scratch for predictions */
@@ -221,19 +231,18 @@ soft_cap(double *y, size_t n, double *tmp)
 			y[i] = cap + s * log1p((y[i] - cap) / s);
 }
 
-/* Standardises y, applies Yeo-Johnson with the maximum-likelihood lambda
- * in [-2, 4] (golden-section search) and standardises again. */
-static void
-transform_targets(double *y, size_t n, double *tmp)
+/* The maximum-likelihood Yeo-Johnson lambda in [-2, 4] (golden-section
+ * search) for soft-capped, standardised targets; NAN when there are fewer
+ * than 3 or the likelihood is degenerate (no transform then). */
+static double
+yj_fit(const double *y, size_t n, double *tmp)
 {
 	const double gr = 0.61803398874989484820;
 	double a = -2, b = 4, c, d, fc, fd;
-	size_t i, it;
+	size_t it;
 
-	soft_cap(y, n, tmp);
-	standardise(y, n);
 	if (n < 3)
-		return;
+		return NAN;
 	c = b - gr * (b - a);
 	d = a + gr * (b - a);
 	fc = yj_loglik(y, n, c, tmp);
@@ -254,10 +263,22 @@ transform_targets(double *y, size_t n, double *tmp)
 		}
 	}
 	c = 0.5 * (a + b);
-	if (!isfinite(yj_loglik(y, n, c, tmp)))
+	return isfinite(yj_loglik(y, n, c, tmp)) ? c : NAN;
+}
+
+/* Soft-caps and standardises y, applies Yeo-Johnson with lambda (none if
+ * NAN or n < 3) and standardises again. */
+static void
+transform_targets(double *y, size_t n, double lambda, double *tmp)
+{
+	size_t i;
+
+	soft_cap(y, n, tmp);
+	standardise(y, n);
+	if (n < 3 || isnan(lambda))
 		return;
 	for (i = 0; i < n; i++)
-		y[i] = yeo_johnson(y[i], c);
+		y[i] = yeo_johnson(y[i], lambda);
 	standardise(y, n);
 }
 
@@ -305,7 +326,7 @@ fail_penalty(double p, double *dp)
 static int
 score(struct model *M, const double *U, size_t m, double *out)
 {
-	size_t d = M->lay.d, j, need = m * (M->gp.n + 3 + d);
+	size_t d = M->lay.d, j, need = m * (M->gp->n + 3 + d);
 	double *F, *mu, *var, *pf;
 
 	if (need > M->work_len) {
@@ -316,21 +337,145 @@ score(struct model *M, const double *U, size_t m, double *out)
 		M->work = w;
 		M->work_len = need;
 	}
-	F = M->work + m * M->gp.n;
+	F = M->work + m * M->gp->n;
 	mu = F + m * d;
 	var = mu + m;
 	pf = var + m;
 	for (j = 0; j < m; j++)
 		encode(&M->lay, M->sp, U + j * M->sp->n, 0, F + j * d);
-	search__gp_predict(&M->gp, F, m, mu, var, M->work);
+	search__gp_predict(M->gp, F, m, mu, var, M->work);
 	for (j = 0; j < m; j++)
 		out[j] = log_ei(M->fbest, mu[j], var[j]);
 	if (M->has_fail) {
-		search__gp_mean(&M->fail, F, m, pf);
+		search__gp_mean(M->fail, F, m, pf);
 		for (j = 0; j < m; j++)
 			out[j] += fail_penalty(pf[j], NULL);
 	}
 	return 0;
+}
+
+/* The order of screened candidates: by upper bound, descending; ties
+ * by index (a total order, whatever qsort does). */
+struct bb_ent {
+	double	ub;
+	size_t	j;
+};
+
+static int
+cmp_bb(const void *pa, const void *pb)
+{
+	const struct bb_ent *a = pa, *b = pb;
+
+	if (a->ub != b->ub)
+		return a->ub > b->ub ? -1 : 1;
+	return a->j < b->j ? -1 : a->j > b->j;
+}
+
+/* Inserts v into top (the best ne <= k values, descending); returns the
+ * new count. */
+static size_t
+top_insert(double *top, size_t ne, size_t k, double v)
+{
+	size_t i;
+
+	if (ne < k)
+		i = ne++;
+	else if (v > top[k - 1])
+		i = k - 1;
+	else
+		return ne;
+	for (; i > 0 && top[i - 1] < v; i--)
+		top[i] = top[i - 1];
+	top[i] = v;
+	return ne;
+}
+
+/*
+ * Scores m candidates like score(), but only as many exactly as needed to
+ * know the top k untaken ones (branch and bound): the posterior mean is
+ * exact for all (O(n) each), the variance first bounded from above by the
+ * Q_NEAR nearest rows; log-EI grows with the variance, so a candidate
+ * whose bound is below the k-th best exact score cannot be in the top k.
+ * Exact variances (O(n^2) each) go in chunks, best bound first. Taken
+ * candidates and the ones never scored exactly get -inf. The top k are
+ * the same as with score() up to rounding.
+ */
+static int
+score_bb(struct model *M, const double *U, size_t m, double *out,
+    const struct search__taken *taken, double *x, size_t k)
+{
+	struct search__gp *gp = M->gp;
+	size_t n = gp->n, d = M->lay.d, np = M->sp->n, j, i, c, done = 0, nb;
+	size_t idx[Q_NEAR], ne = 0;
+	double *Kc, *F, *mu, *pen, *B, *top, bw[Q_NEAR * Q_NEAR + 2 * Q_NEAR];
+	double v, kth;
+	struct bb_ent *ord;
+	int rc = TD_ENOMEM;
+
+	Kc = malloc((m * n + 1) * sizeof(double));
+	F = malloc((m * d + 1) * sizeof(double));
+	mu = malloc(3 * m * sizeof(double));
+	B = malloc((CHUNK * n + 1) * sizeof(double));
+	top = malloc((k + 1) * sizeof(double));
+	ord = malloc(m * sizeof(*ord));
+	if (Kc == NULL || F == NULL || mu == NULL || B == NULL ||
+	    top == NULL || ord == NULL)
+		goto out;
+	pen = mu + m;
+	for (j = 0; j < m; j++) {
+		out[j] = -INFINITY;
+		ord[j].j = j;
+		ord[j].ub = -INFINITY;
+		search__from_unit_point(M->sp, U + j * np, x);
+		if (search__taken_has(taken, x))
+			continue;
+		encode(&M->lay, M->sp, U + j * np, 0, F + j * d);
+		search__gp_kvec(gp, F + j * d, Kc + j * n);
+		mu[j] = 0;
+		for (i = 0; i < n; i++)
+			mu[j] += Kc[j * n + i] * gp->alpha[i];
+		pen[j] = 0;
+		if (M->has_fail) {
+			search__gp_mean(M->fail, F + j * d, 1, &v);
+			pen[j] = fail_penalty(v, NULL);
+		}
+		v = search__gp_var_bound(gp, F + j * d, Q_NEAR, bw, idx);
+		ord[j].ub = log_ei(M->fbest, mu[j], v) + pen[j];
+	}
+	qsort(ord, m, sizeof(*ord), cmp_bb);
+	kth = -INFINITY;
+	while (done < m && ord[done].ub > -INFINITY &&
+	    !(ne >= k && kth >= ord[done].ub)) {
+		nb = m - done < CHUNK ? m - done : CHUNK;
+		for (c = 0; c < nb; c++)
+			memcpy(B + c * n, Kc + ord[done + c].j * n,
+			    n * sizeof(double));
+		cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans,
+		    CblasNonUnit, (blasint)n, (blasint)nb, 1.0, gp->L,
+		    (blasint)gp->cap, B, (blasint)n);
+		for (c = 0; c < nb; c++) {
+			j = ord[done + c].j;
+			if (ord[done + c].ub == -INFINITY)
+				continue;
+			v = gp->sf2;
+			for (i = 0; i < n; i++)
+				v -= B[c * n + i] * B[c * n + i];
+			v = v > 1e-12 * gp->sf2 ? v : 1e-12 * gp->sf2;
+			out[j] = log_ei(M->fbest, mu[j], v) + pen[j];
+			ne = top_insert(top, ne, k, out[j]);
+			kth = ne >= k ? top[k - 1] : -INFINITY;
+		}
+		done += nb;
+	}
+	rc = 0;
+out:
+	free(Kc);
+	free(F);
+	free(mu);
+	free(B);
+	free(top);
+	free(ord);
+	return rc;
 }
 
 struct refine_ctx {
@@ -353,10 +498,10 @@ refine_fn(void *vc, const double *v, double *g)
 	for (k = 0; k < c->nv; k++)
 		c->u[c->var[k]] = v[k];
 	encode(&M->lay, M->sp, c->u, 1, c->f);
-	search__gp_predict_grad(&M->gp, c->f, &mu, &var, c->dmu, c->dvar,
+	search__gp_predict_grad(M->gp, c->f, &mu, &var, c->dmu, c->dvar,
 	    c->work);
 	if (M->has_fail) {
-		search__gp_mean_grad(&M->fail, c->f, &pf, c->dpf);
+		search__gp_mean_grad(M->fail, c->f, &pf, c->dpf);
 		pen = fail_penalty(pf, &dp);
 	}
 	s = sqrt(var);
@@ -380,7 +525,7 @@ refine(struct model *M, double *u, double *sc)
 {
 	const struct search_space *sp = M->sp;
 	struct refine_ctx c;
-	size_t nv = 0, i, d = M->lay.d, n = M->gp.n;
+	size_t nv = 0, i, d = M->lay.d, n = M->gp->n;
 	double *buf, *v, *lo, *hi, *lw, s_new;
 	int rc = TD_ENOMEM;
 
@@ -513,7 +658,7 @@ cand_local(struct cand *C, struct model *M, const double *Uobs,
 			}
 			if (M->lay.off[i] == SIZE_MAX)
 				continue;
-			ls = exp(M->gp.theta[2 + M->lay.grp[M->lay.off[i]]]);
+			ls = exp(M->gp->theta[2 + M->lay.grp[M->lay.off[i]]]);
 			sd = scale[j % 3] * ls;
 			sd = sd < 0.002 ? 0.002 : sd > 0.2 ? 0.2 : sd;
 			u[i] += sd * search__rng_normal(r);
@@ -584,74 +729,165 @@ sobol_design(const struct search_space *sp, uint64_t seed, uint64_t seq,
 	return rc < 0 ? rc : rep;
 }
 
+/* Candidates per suggestion: N_CAND up to ~N_SCREEN rows, then fewer,
+ * as each costs O(n) kernel values (the screened variance is cheap). */
 static size_t
 n_candidates(size_t n_data)
 {
-	double m = 1.5e9 / ((double)n_data * (double)n_data + 1.0);
+	double m = 3e5 / ((double)n_data + 1.0);
 	return m > N_CAND ? N_CAND : m < 300 ? 300 : (size_t)m;
 }
 
-/* Fits the hyperparameters on at most M_FIT of the points (a random
- * subset when there are more), then loads all points at that theta. */
+size_t
+search__refit_point(size_t n)
+{
+	size_t m = 20, step;
+
+	if (n <= m)
+		return n;
+	for (;;) {
+		step = m / 10 > 0 ? m / 10 : 1;
+		if (m + step > n)
+			return m;
+		m += step;
+	}
+}
+
+void
+search__cache_reset(struct search_cache *c)
+{
+	free(c->grp);
+	free(c->fit_F);
+	free(c->fit_y);
+	free(c->theta);
+	search__gp_free(&c->gp);
+	search__gp_free(&c->fail);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Keys the cache to this search's layout and seed, emptying it if it was
+ * built for another. */
 static int
-fit_model(struct model *M, const double *F, const double *y, size_t n,
-    uint64_t seed, uint64_t seq)
+cache_key(struct search_cache *c, const struct layout *lay, uint64_t seed)
+{
+	if (c->valid && c->seed == seed && c->d == lay->d &&
+	    c->n_grp == lay->n_grp &&
+	    memcmp(c->grp, lay->grp, lay->d * sizeof(size_t)) == 0)
+		return 0;
+	search__cache_reset(c);
+	c->grp = malloc((lay->d + 1) * sizeof(size_t));
+	c->theta = calloc(2 + lay->n_grp, sizeof(double));
+	if (c->grp == NULL || c->theta == NULL) {
+		search__cache_reset(c);
+		return TD_ENOMEM;
+	}
+	memcpy(c->grp, lay->grp, lay->d * sizeof(size_t));
+	c->seed = seed;
+	c->d = lay->d;
+	c->n_grp = lay->n_grp;
+	c->valid = 1;
+	return 0;
+}
+
+/* Makes g (one of the cache's GPs) hold at least cap points. */
+static int
+cache_gp(struct search_cache *c, struct search__gp *g, size_t cap)
+{
+	if (g->cap == 0)
+		return search__gp_init(g, c->d, c->n_grp, c->grp, cap);
+	if (g->cap >= cap)
+		return 0;
+	return search__gp_reserve(g, cap + cap / 4);
+}
+
+/*
+ * The hyperparameters and the Yeo-Johnson lambda at refit point m: fit by
+ * MAP on the first m successful rows F, y (raw targets) alone, on at most
+ * M_FIT of them (a random subset keyed by (seed, m)). A pure function of
+ * those rows, so it is stored in the cache and reused until the next
+ * refit point. 0, TD_EINVAL (no usable fit) or TD_ENOMEM.
+ */
+static int
+fit_at(struct search_cache *c, const double *F, const double *yraw,
+    size_t m, uint64_t seed)
 {
 	struct search__gp_prior pr;
 	struct search__gp sub;
 	struct search__rng r;
-	size_t *idx, i, m = n > M_FIT ? M_FIT : n, d = M->lay.d, t;
-	int rc;
+	size_t *idx, i, j, t, k = m > M_FIT ? M_FIT : m, d = c->d;
+	double *y, *tmp, lambda;
+	int rc = TD_ENOMEM;
 
-	make_prior(&pr, M->lay.n_grp);
-	search__rng_seed(&r, seed, seq, TAG_FIT);
-	if (m == n) {
-		/* The fit factors K at every theta it tries. */
-		memcpy(M->gp.X, F, n * d * sizeof(double));
-		memcpy(M->gp.y, y, n * sizeof(double));
-		M->gp.n = n;
-		return search__gp_fit(&M->gp, &pr, &r, FIT_EVALS);
-	}
-	if ((rc = search__gp_init(&sub, d, M->lay.n_grp, M->lay.grp, m)) != 0)
+	if (c->fit_n == m && memcmp(c->fit_F, F, m * d * sizeof(double)) == 0 &&
+	    memcmp(c->fit_y, yraw, m * sizeof(double)) == 0)
+		return 0;
+	c->fit_n = 0;
+	y = malloc(m * sizeof(double));
+	tmp = malloc(m * sizeof(double));
+	idx = malloc(m * sizeof(size_t));
+	free(c->fit_F);
+	free(c->fit_y);
+	c->fit_F = malloc((m * d + 1) * sizeof(double));
+	c->fit_y = malloc(m * sizeof(double));
+	if (y == NULL || tmp == NULL || idx == NULL || c->fit_F == NULL ||
+	    c->fit_y == NULL) {
+		free(y);
+		free(tmp);
+		free(idx);
 		return rc;
-	if ((idx = malloc(n * sizeof(size_t))) == NULL) {
-		search__gp_free(&sub);
-		return TD_ENOMEM;
 	}
-	for (i = 0; i < n; i++)
+	memcpy(y, yraw, m * sizeof(double));
+	soft_cap(y, m, tmp);
+	standardise(y, m);
+	lambda = yj_fit(y, m, tmp);
+	memcpy(y, yraw, m * sizeof(double));
+	transform_targets(y, m, lambda, tmp);
+	make_prior(&pr, c->n_grp);
+	search__rng_seed(&r, seed, m, TAG_FIT);
+	if ((rc = search__gp_init(&sub, d, c->n_grp, c->grp, k)) != 0)
+		goto out;
+	for (i = 0; i < m; i++)
 		idx[i] = i;
-	for (i = 0; i < m; i++) {
-		size_t j = i + search__rng_below(&r, n - i);
-
-		t = idx[i];
-		idx[i] = idx[j];
-		idx[j] = t;
+	for (i = 0; i < k; i++) {
+		if (k < m) {
+			j = i + search__rng_below(&r, m - i);
+			t = idx[i];
+			idx[i] = idx[j];
+			idx[j] = t;
+		}
 		memcpy(sub.X + i * d, F + idx[i] * d, d * sizeof(double));
 		sub.y[i] = y[idx[i]];
 	}
-	sub.n = m;
-	rc = search__gp_fit(&sub, &pr, &r, FIT_EVALS);
-	if (rc == 0) {
-		search__gp_set_theta(&M->gp, sub.theta);
-		rc = search__gp_load(&M->gp, F, y, n);
+	sub.n = k;
+	if ((rc = search__gp_fit(&sub, &pr, &r, FIT_EVALS)) == 0) {
+		memcpy(c->theta, sub.theta, (2 + c->n_grp) * sizeof(double));
+		c->lambda = lambda;
+		memcpy(c->fit_F, F, m * d * sizeof(double));
+		memcpy(c->fit_y, yraw, m * sizeof(double));
+		c->fit_n = m;
 	}
-	free(idx);
 	search__gp_free(&sub);
+out:
+	free(y);
+	free(tmp);
+	free(idx);
 	return rc;
 }
 
 static int
 bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
     const struct search_obs *obs, size_t n_obs, const double *pending,
-    size_t n_pending, size_t n, double *out, struct search__taken *taken)
+    size_t n_pending, size_t n, double *out, struct search__taken *taken,
+    struct search_cache *cache)
 {
+	struct search_cache own;
 	struct model M;
 	struct cand C;
 	struct search__rng r;
 	size_t i, j, k, n_ok = 0, np = sp->n, d, ncand, best;
-	double *Uobs = NULL, *F = NULL, *y = NULL, *lab = NULL;
-	double *tmp = NULL, *u = NULL, *f = NULL, *x = NULL, mu, var;
-	int rc, rep = 0, small;
+	double *Uobs = NULL, *F = NULL, *Fall = NULL, *y = NULL, *lab = NULL;
+	double *tmp = NULL, *u = NULL, *f = NULL, *x = NULL, mu;
+	int rc, rep = 0, small, screen;
 
 	for (i = 0; i < n_obs; i++)
 		n_ok += isfinite(obs[i].y) != 0;
@@ -665,57 +901,74 @@ bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 		goto out;
 	d = M.lay.d;
 	rc = TD_ENOMEM;
-	/* Rows 0..n_ok-1: successful trials; then the failed ones. */
+	/* Rows 0..n_ok-1: successful trials; then the failed ones. Fall:
+	 * every trial in the given order (the failure GP's rows). */
 	Uobs = malloc(n_obs * np * sizeof(double));
 	F = malloc((n_obs * d + 1) * sizeof(double));
+	Fall = malloc((n_obs * d + 1) * sizeof(double));
 	y = malloc(n_obs * sizeof(double));
 	lab = malloc(n_obs * sizeof(double));
 	tmp = malloc((n_obs + n_pending + n) * sizeof(double));
 	u = malloc(np * sizeof(double));
 	f = malloc((d + 1) * sizeof(double));
 	x = malloc(np * sizeof(double));
-	if (Uobs == NULL || F == NULL || y == NULL || lab == NULL ||
-	    tmp == NULL || u == NULL || f == NULL || x == NULL)
+	if (Uobs == NULL || F == NULL || Fall == NULL || y == NULL ||
+	    lab == NULL || tmp == NULL || u == NULL || f == NULL || x == NULL)
 		goto out;
 	for (i = 0, j = 0, k = n_ok; i < n_obs; i++) {
 		size_t row = isfinite(obs[i].y) ? j++ : k++;
 
 		native_to_unit(sp, obs[i].x, Uobs + row * np);
 		encode(&M.lay, sp, Uobs + row * np, 0, F + row * d);
+		memcpy(Fall + i * d, F + row * d, d * sizeof(double));
 		y[row] = obs[i].y;
-		lab[row] = isfinite(obs[i].y) ? 0.0 : 1.0;
+		lab[i] = isfinite(obs[i].y) ? 0.0 : 1.0;
 	}
-	transform_targets(y, n_ok, tmp);
-
-	if ((rc = search__gp_init(&M.gp, d, M.lay.n_grp, M.lay.grp,
-	    n_ok + n_pending + n)) != 0)
+	if (cache == NULL) {
+		memset(&own, 0, sizeof(own));
+		cache = &own;
+	}
+	if ((rc = cache_key(cache, &M.lay, seed)) != 0)
 		goto out;
-	if ((rc = fit_model(&M, F, y, n_ok, seed, seq)) != 0) {
+	M.gp = &cache->gp;
+	M.fail = &cache->fail;
+	/* theta from the refit point (cached), then the factor of all the
+	 * successful rows, grown from the cached one. */
+	rc = fit_at(cache, F, y, search__refit_point(n_ok), seed);
+	if (rc == 0 && (rc = cache_gp(cache, M.gp, n_ok + n_pending + n)) == 0)
+		rc = search__gp_sync(M.gp, cache->theta, F, n_ok,
+		    search__refit_point(n_ok));
+	if (rc == TD_EINVAL) {
 		/* No usable model: fall back to the design. */
 		rc = sobol_design(sp, seed, seq, n, out, taken);
 		goto out;
 	}
+	if (rc != 0)
+		goto out;
+	transform_targets(y, n_ok, cache->lambda, tmp);
+	search__gp_set_y(M.gp, y);
 	if (n_ok < n_obs) {
 		/* The failure indicator: the main GP's length scales, unit
 		 * signal variance, noise 0.1 (labels are 0/1 and noisy). */
 		double th[2 + SEARCH_MAX_PARAMS];
 
-		memcpy(th, M.gp.theta, (2 + M.lay.n_grp) * sizeof(double));
+		memcpy(th, M.gp->theta, (2 + M.lay.n_grp) * sizeof(double));
 		th[0] = 0;
 		th[1] = log(0.1);
-		if ((rc = search__gp_init(&M.fail, d, M.lay.n_grp, M.lay.grp,
-		    n_obs)) != 0)
+		if ((rc = cache_gp(cache, M.fail, n_obs)) != 0)
 			goto out;
-		search__gp_set_theta(&M.fail, th);
-		if (search__gp_load(&M.fail, F, lab, n_obs) == 0)
+		if (search__gp_sync(M.fail, th, Fall, n_obs,
+		    search__refit_point(n_obs)) == 0) {
+			search__gp_set_y(M.fail, lab);
 			M.has_fail = 1;
+		}
 	}
 	/* The incumbent is the lowest posterior mean at an observed point,
 	 * mu_i = y_i - sn2 alpha_i: with noise, the best raw value is often
 	 * a lucky draw that EI would chase forever. */
 	M.fbest = INFINITY;
 	for (i = 0; i < n_ok; i++) {
-		mu = y[i] - (M.gp.sn2 + M.gp.jitter) * M.gp.alpha[i];
+		mu = y[i] - (M.gp->sn2 + M.gp->jitter) * M.gp->alpha[i];
 		M.fbest = mu < M.fbest ? mu : M.fbest;
 	}
 	/* Pending points, then each pick of this batch, become fantasies at
@@ -724,8 +977,7 @@ bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 	for (i = 0; i < n_pending; i++) {
 		native_to_unit(sp, pending + i * np, u);
 		encode(&M.lay, sp, u, 0, f);
-		search__gp_predict(&M.gp, f, 1, &mu, &var, tmp);
-		if ((rc = search__gp_append(&M.gp, f, mu)) != 0)
+		if ((rc = search__gp_append_mean(M.gp, f, &mu)) != 0)
 			goto out;
 		M.fbest = mu < M.fbest ? mu : M.fbest;
 	}
@@ -753,7 +1005,9 @@ bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 			rep |= rc;
 			goto fantasy;
 		}
-		if ((rc = score(&M, C.U, C.m, C.sc)) != 0)
+		screen = !small && M.gp->n > N_SCREEN;
+		if ((rc = screen ? score_bb(&M, C.U, C.m, C.sc, taken, x,
+		    N_REFINE) : score(&M, C.U, C.m, C.sc)) != 0)
 			goto out;
 		/* Polish the best few (selection by partial sort). */
 		for (j = 0; j < N_REFINE && j < C.m; j++) {
@@ -772,7 +1026,7 @@ bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 				    np * sizeof(double));
 				memcpy(C.U + b * np, u, np * sizeof(double));
 			}
-			if (!small && (rc = refine(&M, C.U + j * np,
+			if (!small && !screen && (rc = refine(&M, C.U + j * np,
 			    &C.sc[j])) != 0)
 				goto out;
 		}
@@ -798,8 +1052,7 @@ fantasy:
 		if (k + 1 < n) {
 			native_to_unit(sp, xo, u);
 			encode(&M.lay, sp, u, 0, f);
-			search__gp_predict(&M.gp, f, 1, &mu, &var, tmp);
-			if ((rc = search__gp_append(&M.gp, f, mu)) != 0)
+			if ((rc = search__gp_append_mean(M.gp, f, &mu)) != 0)
 				goto out;
 			M.fbest = mu < M.fbest ? mu : M.fbest;
 		}
@@ -807,12 +1060,13 @@ fantasy:
 	rc = rep;
 out:
 	cand_free(&C);
-	search__gp_free(&M.gp);
-	search__gp_free(&M.fail);
+	if (cache == &own)
+		search__cache_reset(&own);
 	layout_free(&M.lay);
 	free(M.work);
 	free(Uobs);
 	free(F);
+	free(Fall);
 	free(y);
 	free(lab);
 	free(tmp);
@@ -850,7 +1104,8 @@ cmp_ranked(const void *pa, const void *pb)
 int
 search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
     const struct search_obs *obs, size_t n_obs, const double *pending,
-    size_t n_pending, size_t n, double *out, struct search__taken *taken)
+    size_t n_pending, size_t n, double *out, struct search__taken *taken,
+    struct search_cache *cache)
 {
 	struct search__rng r;
 	struct search_obs *sub;
@@ -860,7 +1115,7 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 
 	if (n_obs <= M_MODEL)
 		return bayes(sp, seed, seq, obs, n_obs, pending, n_pending, n,
-		    out, taken);
+		    out, taken, cache);
 	rk = malloc(n_obs * sizeof(*rk));
 	sub = malloc(M_MODEL * sizeof(*sub));
 	if (rk == NULL || sub == NULL) {
@@ -883,7 +1138,7 @@ search__bayes(const struct search_space *sp, uint64_t seed, uint64_t seq,
 	for (i = 0; i < M_MODEL; i++)
 		sub[i] = obs[rk[i].i];
 	rc = bayes(sp, seed, seq, sub, M_MODEL, pending, n_pending, n, out,
-	    taken);
+	    taken, cache);
 	free(rk);
 	free(sub);
 	return rc;

@@ -13,7 +13,13 @@
  * which the hyperparameter fit and the acquisition's gradient use.
  * Invariant: after gp_load / gp_append, L and alpha describe exactly the
  * n points held, at the current theta (plus jitter if it was needed).
- * Linear algebra: LAPACKE dpotrf/dpotrs/dpotri and CBLAS; never threads.
+ * After gp_sync, L is the canonical factor of its rows: the first `base`
+ * rows by dpotrf on a contiguous copy, every later row by a bordered
+ * (rank-1) append, so a factor grown call by call and one built at once
+ * are the same bits. The triangular solves that must not depend on the
+ * leading dimension (appends, alpha, gradients) are plain loops here.
+ * Linear algebra: LAPACKE dpotrf and dpotri (only in the hyperparameter
+ * fit, for the trace term of the gradient), CBLAS; never threads.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -41,10 +47,12 @@ search__gp_init(struct search__gp *gp, size_t d, size_t n_grp,
 	gp->y = malloc(cap * sizeof(double));
 	gp->L = malloc(cap * cap * sizeof(double));
 	gp->alpha = malloc(cap * sizeof(double));
+	gp->wk = malloc((cap + 1) * sizeof(double));
 	gp->theta = calloc(2 + n_grp, sizeof(double));
 	gp->inv_ls2 = malloc(d * sizeof(double));
 	if (gp->X == NULL || gp->y == NULL || gp->L == NULL ||
-	    gp->alpha == NULL || gp->theta == NULL || gp->inv_ls2 == NULL) {
+	    gp->alpha == NULL || gp->wk == NULL || gp->theta == NULL ||
+	    gp->inv_ls2 == NULL) {
 		search__gp_free(gp);
 		return TD_ENOMEM;
 	}
@@ -61,6 +69,7 @@ search__gp_free(struct search__gp *gp)
 	free(gp->y);
 	free(gp->L);
 	free(gp->alpha);
+	free(gp->wk);
 	free(gp->theta);
 	free(gp->inv_ls2);
 	memset(gp, 0, sizeof(*gp));
@@ -109,6 +118,55 @@ search__gp_kernel(const struct search__gp *gp, const double *a,
 	return matern(gp->sf2, dist2(gp, a, b), NULL);
 }
 
+/* a . b with four accumulators: a fixed order, and no long dependency
+ * chain (the compiler may not reassociate a plain sum). */
+static inline double
+dot4(const double *a, const double *b, size_t n)
+{
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		s0 += a[i] * b[i];
+		s1 += a[i + 1] * b[i + 1];
+		s2 += a[i + 2] * b[i + 2];
+		s3 += a[i + 3] * b[i + 3];
+	}
+	for (; i < n; i++)
+		s0 += a[i] * b[i];
+	return (s0 + s1) + (s2 + s3);
+}
+
+/* w = L^-1 w for the leading n x n block of L (column-major, ld), by
+ * columns: contiguous axpys. */
+static void
+fwd_solve(const double *L, size_t ld, size_t n, double *w)
+{
+	size_t i, j;
+	double t;
+
+	for (j = 0; j < n; j++) {
+		const double *c = L + j * ld;
+
+		t = w[j] /= c[j];
+		for (i = j + 1; i < n; i++)
+			w[i] -= t * c[i];
+	}
+}
+
+/* w = L^-T w, by columns: contiguous dot products. */
+static void
+bwd_solve(const double *L, size_t ld, size_t n, double *w)
+{
+	size_t j;
+
+	for (j = n; j-- > 0;) {
+		const double *c = L + j * ld;
+
+		w[j] = (w[j] - dot4(c + j + 1, w + j + 1, n - j - 1)) / c[j];
+	}
+}
+
 /* Fills the lower triangle of K + (sn2 + jitter) I and factors it. */
 static int
 factor(struct search__gp *gp, double jitter)
@@ -132,9 +190,8 @@ static void
 solve_alpha(struct search__gp *gp)
 {
 	memcpy(gp->alpha, gp->y, gp->n * sizeof(double));
-	if (gp->n > 0)
-		LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)gp->n, 1,
-		    gp->L, (lapack_int)gp->cap, gp->alpha, (lapack_int)gp->n);
+	fwd_solve(gp->L, gp->cap, gp->n, gp->alpha);
+	bwd_solve(gp->L, gp->cap, gp->n, gp->alpha);
 }
 
 /* Factors with the smallest jitter that works: none, then 1e-8 sf2
@@ -181,32 +238,177 @@ search__gp_set_y(struct search__gp *gp, const double *y)
 	solve_alpha(gp);
 }
 
-int
-search__gp_append(struct search__gp *gp, const double *x, double y)
+/*
+ * Appends point x as row n of L: l = L^-1 k by a forward solve and the
+ * new diagonal, O(n^2), without touching y or alpha. With mu != NULL it
+ * also gives the posterior mean at x, k . alpha (before the append).
+ */
+static void
+append_row(struct search__gp *gp, const double *x, double *mu)
 {
 	size_t n = gp->n, ld = gp->cap, i;
-	double *L = gp->L, d2, floor2;
+	double *L = gp->L, *w = gp->wk, d2, floor2;
 
-	if (n >= gp->cap)
-		return TD_EINVAL;
-	memcpy(gp->X + n * gp->d, x, gp->d * sizeof(double));
-	gp->y[n] = y;
-	/* Row n of L: l = L^-1 k, stored across the columns. */
+	if (x != gp->X + n * gp->d)
+		memcpy(gp->X + n * gp->d, x, gp->d * sizeof(double));
 	for (i = 0; i < n; i++)
-		L[i * ld + n] = matern(gp->sf2, dist2(gp, gp->X + i * gp->d, x),
-		    NULL);
-	if (n > 0)
-		cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans,
-		    CblasNonUnit, (blasint)n, L, (blasint)ld, L + n, (blasint)ld);
-	d2 = gp->sf2 + gp->sn2 + gp->jitter;
+		w[i] = matern(gp->sf2, dist2(gp, gp->X + i * gp->d, x), NULL);
+	if (mu != NULL)
+		*mu = dot4(w, gp->alpha, n);
+	fwd_solve(L, ld, n, w);
 	for (i = 0; i < n; i++)
-		d2 -= L[i * ld + n] * L[i * ld + n];
+		L[i * ld + n] = w[i];
+	d2 = gp->sf2 + gp->sn2 + gp->jitter - dot4(w, w, n);
 	/* A fantasy on top of an observed point leaves d2 ~ sn2; never let
 	 * rounding make it vanish. */
 	floor2 = 1e-10 * gp->sf2;
 	L[n * ld + n] = sqrt(d2 > floor2 ? d2 : floor2);
 	gp->n = n + 1;
+}
+
+int
+search__gp_append(struct search__gp *gp, const double *x, double y)
+{
+	if (gp->n >= gp->cap)
+		return TD_EINVAL;
+	append_row(gp, x, NULL);
+	gp->y[gp->n - 1] = y;
 	solve_alpha(gp);
+	return 0;
+}
+
+int
+search__gp_append_mean(struct search__gp *gp, const double *x, double *mu)
+{
+	double m;
+
+	if (gp->n >= gp->cap)
+		return TD_EINVAL;
+	append_row(gp, x, &m);
+	/* The target equals the posterior mean, so the mean function does
+	 * not change: alpha = [alpha; 0] solves the grown system exactly. */
+	gp->y[gp->n - 1] = m;
+	gp->alpha[gp->n - 1] = 0;
+	if (mu != NULL)
+		*mu = m;
+	return 0;
+}
+
+int
+search__gp_reserve(struct search__gp *gp, size_t cap)
+{
+	double *X, *y, *L, *alpha, *wk;
+	size_t j, keep = gp->n < cap ? gp->n : cap;
+
+	if (cap == gp->cap)
+		return 0;
+	X = malloc((cap * gp->d + 1) * sizeof(double));
+	y = malloc((cap + 1) * sizeof(double));
+	L = malloc((cap * cap + 1) * sizeof(double));
+	alpha = malloc((cap + 1) * sizeof(double));
+	wk = malloc((cap + 1) * sizeof(double));
+	if (X == NULL || y == NULL || L == NULL || alpha == NULL ||
+	    wk == NULL) {
+		free(X);
+		free(y);
+		free(L);
+		free(alpha);
+		free(wk);
+		return TD_ENOMEM;
+	}
+	memcpy(X, gp->X, keep * gp->d * sizeof(double));
+	memcpy(y, gp->y, keep * sizeof(double));
+	memcpy(alpha, gp->alpha, keep * sizeof(double));
+	for (j = 0; j < keep; j++)
+		memcpy(L + j * cap + j, gp->L + j * gp->cap + j,
+		    (keep - j) * sizeof(double));
+	free(gp->X);
+	free(gp->y);
+	free(gp->L);
+	free(gp->alpha);
+	free(gp->wk);
+	gp->X = X;
+	gp->y = y;
+	gp->L = L;
+	gp->alpha = alpha;
+	gp->wk = wk;
+	gp->cap = cap;
+	gp->n = keep;
+	return 0;
+}
+
+/* Factors the first `base` rows into a contiguous base x base copy (so
+ * the result does not depend on cap) with the smallest jitter that works,
+ * and moves it into L. */
+static int
+factor_base(struct search__gp *gp, size_t base)
+{
+	size_t ld = gp->cap, i, j;
+	double *T, jit = 0;
+	int rc = TD_EINVAL;
+
+	if ((T = malloc((base * base + 1) * sizeof(double))) == NULL)
+		return TD_ENOMEM;
+	for (;;) {
+		for (j = 0; j < base; j++) {
+			const double *xj = gp->X + j * gp->d;
+
+			T[j * base + j] = gp->sf2 + gp->sn2 + jit;
+			for (i = j + 1; i < base; i++)
+				T[j * base + i] = matern(gp->sf2,
+				    dist2(gp, gp->X + i * gp->d, xj), NULL);
+		}
+		if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L',
+		    (lapack_int)base, T, (lapack_int)base) == 0) {
+			rc = 0;
+			break;
+		}
+		jit = jit == 0 ? 1e-8 * gp->sf2 : jit * 10;
+		if (jit > 1e-2 * gp->sf2)
+			break;
+	}
+	if (rc == 0) {
+		gp->jitter = jit;
+		for (j = 0; j < base; j++)
+			memcpy(gp->L + j * ld + j, T + j * base + j,
+			    (base - j) * sizeof(double));
+	}
+	free(T);
+	return rc;
+}
+
+int
+search__gp_sync(struct search__gp *gp, const double *theta, const double *F,
+    size_t n, size_t base)
+{
+	size_t np = 2 + gp->n_grp, d = gp->d, p = 0, m;
+	int rc, reuse;
+
+	if (n > gp->cap || base == 0 || base > n)
+		return TD_EINVAL;
+	reuse = gp->synced && gp->base == base &&
+	    memcmp(gp->theta, theta, np * sizeof(*theta)) == 0;
+	if (reuse) {
+		m = gp->n < n ? gp->n : n;
+		while (p < m && memcmp(gp->X + p * d, F + p * d,
+		    d * sizeof(double)) == 0)
+			p++;
+		reuse = p >= base;
+	}
+	if (!reuse) {
+		gp->synced = 0;
+		search__gp_set_theta(gp, theta);
+		memcpy(gp->X, F, base * d * sizeof(double));
+		gp->n = 0;
+		if ((rc = factor_base(gp, base)) != 0)
+			return rc;
+		gp->base = base;
+		gp->synced = 1;
+		p = base;
+	}
+	gp->n = p;
+	while (gp->n < n)
+		append_row(gp, F + gp->n * d, NULL);
 	return 0;
 }
 
@@ -239,6 +441,62 @@ search__gp_predict(const struct search__gp *gp, const double *Xs, size_t m,
 			v -= work[j * n + i] * work[j * n + i];
 		var[j] = v > floor2 ? v : floor2;
 	}
+}
+
+void
+search__gp_kvec(const struct search__gp *gp, const double *x, double *k)
+{
+	size_t i;
+
+	for (i = 0; i < gp->n; i++)
+		k[i] = matern(gp->sf2, dist2(gp, gp->X + i * gp->d, x), NULL);
+}
+
+double
+search__gp_var_bound(const struct search__gp *gp, const double *x, size_t q,
+    double *work, size_t *idx)
+{
+	double *r2 = work, *Ls = work + q, *k = Ls + q * q, r, v, floor2;
+	size_t i, a, b, c, cnt = 0;
+
+	floor2 = 1e-12 * gp->sf2;
+	/* The q nearest rows, by scaled distance (insertion, sorted). */
+	for (i = 0; i < gp->n; i++) {
+		r = dist2(gp, gp->X + i * gp->d, x);
+		if (cnt == q && r >= r2[q - 1])
+			continue;
+		for (a = cnt < q ? cnt++ : q - 1; a > 0 && r2[a - 1] > r; a--) {
+			r2[a] = r2[a - 1];
+			idx[a] = idx[a - 1];
+		}
+		r2[a] = r;
+		idx[a] = i;
+	}
+	/* Cholesky of their block (q x q, column-major, lower). */
+	for (b = 0; b < cnt; b++) {
+		k[b] = matern(gp->sf2, r2[b], NULL);
+		Ls[b * q + b] = gp->sf2 + gp->sn2 + gp->jitter;
+		for (a = b + 1; a < cnt; a++)
+			Ls[b * q + a] = matern(gp->sf2, dist2(gp,
+			    gp->X + idx[a] * gp->d, gp->X + idx[b] * gp->d), NULL);
+	}
+	for (b = 0; b < cnt; b++) {
+		v = Ls[b * q + b];
+		for (c = 0; c < b; c++)
+			v -= Ls[c * q + b] * Ls[c * q + b];
+		if (!(v > 0))
+			return gp->sf2;
+		Ls[b * q + b] = v = sqrt(v);
+		for (a = b + 1; a < cnt; a++) {
+			r = Ls[b * q + a];
+			for (c = 0; c < b; c++)
+				r -= Ls[c * q + a] * Ls[c * q + b];
+			Ls[b * q + a] = r / v;
+		}
+	}
+	fwd_solve(Ls, q, cnt, k);
+	v = gp->sf2 - dot4(k, k, cnt);
+	return v > floor2 ? v : floor2;
 }
 
 void
@@ -291,11 +549,9 @@ search__gp_predict_grad(const struct search__gp *gp, const double *x,
 		k[i] = matern(gp->sf2, dist2(gp, gp->X + i * d, x), &gf[i]);
 		m += k[i] * gp->alpha[i];
 	}
-	if (n > 0) {
-		memcpy(v, k, n * sizeof(*v));
-		LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, gp->L,
-		    (lapack_int)gp->cap, v, (lapack_int)n);
-	}
+	memcpy(v, k, n * sizeof(*v));
+	fwd_solve(gp->L, gp->cap, n, v);
+	bwd_solve(gp->L, gp->cap, n, v);
 	for (i = 0; i < n; i++) {
 		const double *xi = gp->X + i * d;
 

@@ -3,7 +3,8 @@
  * checks, the set of used points, and the two simple strategies (Random,
  * Grid). The Bayesian strategy lives in bayes.c.
  *
- * Owns nothing between calls. Invariant: every point handed back is
+ * Owns nothing between calls (a caller's search_cache belongs to bayes.c;
+ * its new/free live here with the other entry points). Invariant: every point handed back is
  * canonical (integers integral, categorical indices in range, continuous
  * values inside [lo, hi]) and, unless SEARCH_REPEATED is returned, not in
  * the taken set (observed, failed, pending or an earlier sibling).
@@ -123,10 +124,35 @@ suggest_grid(const struct search_space *sp, uint64_t seq, size_t n,
 	return rep;
 }
 
+struct search_cache *
+search_cache_new(void)
+{
+	return calloc(1, sizeof(struct search_cache));
+}
+
+void
+search_cache_free(struct search_cache *c)
+{
+	if (c == NULL)
+		return;
+	search__cache_reset(c);
+	free(c);
+}
+
 int
 search_suggest(enum search_strategy st, const struct search_space *sp,
     uint64_t seed, uint64_t seq, const struct search_obs *obs, size_t n_obs,
     const double *pending, size_t n_pending, size_t n, double *out)
+{
+	return search_suggest_cached(st, sp, seed, seq, obs, n_obs, pending,
+	    n_pending, n, out, NULL);
+}
+
+int
+search_suggest_cached(enum search_strategy st, const struct search_space *sp,
+    uint64_t seed, uint64_t seq, const struct search_obs *obs, size_t n_obs,
+    const double *pending, size_t n_pending, size_t n, double *out,
+    struct search_cache *cache)
 {
 	struct search__taken taken;
 	struct search_obs *cobs = NULL;
@@ -174,7 +200,7 @@ search_suggest(enum search_strategy st, const struct search_space *sp,
 		rc = suggest_random(sp, seed, seq, n, out, &taken);
 	else
 		rc = search__bayes(sp, seed, seq, cobs, n_obs, cpend, n_pending,
-		    n, out, &taken);
+		    n, out, &taken, cache);
 	goto out;
 bad:
 	rc = TD_EINVAL;

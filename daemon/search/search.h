@@ -158,6 +158,37 @@ int	search_suggest(enum search_strategy st, const struct search_space *sp,
 	    double *out);
 
 /*
+ * A cache for one search (one tuning job): what the Bayesian strategy can
+ * reuse from one call to the next, so that an ask costs O(n^2) instead of
+ * a hyperparameter fit and an O(n^3) factorisation. The hyperparameters
+ * are refit on a schedule decided by the number of successful
+ * observations alone (about every 10%), and between refits new
+ * observations are appended to the Cholesky factor.
+ *
+ * Contract: search_suggest_cached() with a cache returns bit-identical
+ * output to search_suggest() with the same arguments; the cache only saves
+ * time. Everything in it is checked against the arguments before it is
+ * used, so passing a fresh cache, a stale one, or one last used with
+ * another space or seed is always correct (it is then rebuilt). Speed-up
+ * needs the observations of later calls to extend those of earlier ones
+ * (same order, new trials at the end). Not thread-safe: one call at a
+ * time per cache. search_cache_new() returns NULL when out of memory; the
+ * caller owns the cache and frees it with search_cache_free() (NULL is a
+ * no-op). A cache holds O(n^2) doubles (8 MB at 1,000 observations).
+ */
+struct search_cache;
+
+struct search_cache *search_cache_new(void);
+void	search_cache_free(struct search_cache *c);
+
+/* search_suggest() with a cache (may be NULL: then exactly
+ * search_suggest()). Same results and errors as search_suggest(). */
+int	search_suggest_cached(enum search_strategy st,
+	    const struct search_space *sp, uint64_t seed, uint64_t seq,
+	    const struct search_obs *obs, size_t n_obs, const double *pending,
+	    size_t n_pending, size_t n, double *out, struct search_cache *cache);
+
+/*
  * Renders coordinate i of a point as SageMaker renders hyperparameter
  * values: continuous as the shortest decimal that reads back to the same
  * double ("0.0123", "1e-05"), integers without a fraction ("42"),

@@ -135,6 +135,9 @@ struct search__gp {
 	double		 sf2, sn2;	/* exp of theta[0], theta[1] */
 	double		*inv_ls2;	/* d: 1 / l^2 per feature */
 	double		 jitter;	/* added to the diagonal after a failure */
+	double		*wk;		/* cap + 1 doubles of scratch */
+	size_t		 base;		/* gp_sync: rows factored by dpotrf */
+	int		 synced;	/* L is gp_sync's canonical factor */
 };
 
 int	search__gp_init(struct search__gp *gp, size_t d, size_t n_grp,
@@ -148,6 +151,26 @@ int	search__gp_load(struct search__gp *gp, const double *X, const double *y,
 	    size_t n);
 /* Appends one point (a fantasy) with target y: O(n^2). */
 int	search__gp_append(struct search__gp *gp, const double *x, double y);
+/* Appends a kriging-believer fantasy: target = the posterior mean at x
+ * (into *mu if not NULL), so alpha just gains a 0. O(n^2). 0 or
+ * TD_EINVAL when full. */
+int	search__gp_append_mean(struct search__gp *gp, const double *x,
+	    double *mu);
+/* Resizes to cap points, keeping the first min(n, cap) with their factor.
+ * 0 or TD_ENOMEM (the GP is unchanged then). */
+int	search__gp_reserve(struct search__gp *gp, size_t cap);
+/*
+ * Makes the GP hold rows F (n x d) at theta with the canonical factor:
+ * rows 0..base-1 by a Cholesky of their block (smallest jitter that
+ * works), each later row by a bordered append. When the factor already
+ * held was built the same way (same theta bits, same base) the rows it
+ * shares with F are kept and only the rest appended: O(n^2) per new row
+ * instead of O(n^3), with bit-identical results. y and alpha are NOT set:
+ * call gp_set_y next. 1 <= base <= n <= cap. 0 or TD_EINVAL (indefinite
+ * even with jitter) or TD_ENOMEM.
+ */
+int	search__gp_sync(struct search__gp *gp, const double *theta,
+	    const double *F, size_t n, size_t base);
 /* Replaces the targets and recomputes alpha: O(n^2). */
 void	search__gp_set_y(struct search__gp *gp, const double *y);
 /* Kernel value between two feature vectors (with signal variance). */
@@ -157,6 +180,15 @@ double	search__gp_kernel(const struct search__gp *gp, const double *a,
  * m * gp->n doubles. */
 void	search__gp_predict(const struct search__gp *gp, const double *Xs,
 	    size_t m, double *mu, double *var, double *work);
+/* The kernel values between x and the n points held (k: n doubles). */
+void	search__gp_kvec(const struct search__gp *gp, const double *x,
+	    double *k);
+/* An upper bound of the posterior (latent) variance at x: the variance
+ * given only the q points nearest to x (conditioning on fewer points never
+ * lowers it), O(n d + q^3). work needs q^2 + 2q doubles, idx q entries.
+ * q >= 1. */
+double	search__gp_var_bound(const struct search__gp *gp, const double *x,
+	    size_t q, double *work, size_t *idx);
 /* Posterior mean only, at m points (O(m n d), no solves). */
 void	search__gp_mean(const struct search__gp *gp, const double *Xs, size_t m,
 	    double *mu);
@@ -193,10 +225,41 @@ int	search__gp_fit(struct search__gp *gp, const struct search__gp_prior *pr,
 
 /* ---- bayes.c ---- */
 
+/*
+ * What the Bayesian strategy keeps between calls of one search (see
+ * search_cache_new()). Everything in it is a pure function of the inputs
+ * that produced it, checked against them before use: the hyperparameter
+ * fit at refit point fit_n (keyed by those rows and raw targets), and
+ * the canonical factors of the main and failure GPs (keyed by their rows,
+ * theta and base, see gp_sync).
+ */
+struct search_cache {
+	int		 valid;
+	uint64_t	 seed;
+	size_t		 d, n_grp;
+	size_t		*grp;		/* d: feature -> group */
+	size_t		 fit_n;		/* 0: no fit stored */
+	double		*fit_F;		/* fit_n * d features */
+	double		*fit_y;		/* fit_n raw targets */
+	double		*theta;		/* 2 + n_grp */
+	double		 lambda;	/* Yeo-Johnson lambda; NAN: none */
+	struct search__gp gp, fail;	/* cap == 0: not allocated */
+};
+
+/* Empties a cache (frees its arrays), keeping the struct. */
+void	search__cache_reset(struct search_cache *c);
+
+/* The refit point for n successful observations: the hyperparameters are
+ * fit on the first search__refit_point(n) of them. n itself up to 20,
+ * then a step of 10% (at least 1): 20, 22, 24, 26, 28, 30, 33, ... A
+ * function of n only, so a restarted daemon refits where the old one did. */
+size_t	search__refit_point(size_t n);
+
+/* cache may be NULL (nothing kept; the result is the same bits). */
 int	search__bayes(const struct search_space *sp, uint64_t seed,
 	    uint64_t seq, const struct search_obs *obs, size_t n_obs,
 	    const double *pending, size_t n_pending, size_t n, double *out,
-	    struct search__taken *taken);
+	    struct search__taken *taken, struct search_cache *cache);
 
 /* Random suggestion with deduplication against taken (added to it):
  * returns 1 if a duplicate had to be accepted. Used by Random and by the

@@ -626,6 +626,61 @@ t_many_observations(void)
 	free(X);
 }
 
+/* A cache changes nothing but time: asks on a growing study (failures,
+ * pending points, batches of 3, across refit points and past the
+ * screening threshold) give the same bits with one cache, with none, and
+ * with a cache last used by another search; the suggestions are new. */
+static void
+t_cache_bit_identical(void)
+{
+	struct search_space sp = { branin_sp, 2 };
+	enum { N = 232, N0 = 196 };
+	struct search_obs *obs = calloc(N, sizeof(*obs));
+	double *X = calloc(N * 2, sizeof(double)), a[6], b[6], c[6];
+	struct search_cache *ca = search_cache_new(), *cb = search_cache_new();
+	size_t i, n;
+
+	T_ASSERT(obs != NULL && X != NULL && ca != NULL && cb != NULL);
+	T_EQ_INT(search_suggest(SEARCH_RANDOM, &sp, 5, 0, NULL, 0, NULL, 0, N,
+	    X), 0);
+	for (i = 0; i < N; i++) {
+		obs[i].x = X + 2 * i;
+		obs[i].y = i % 13 == 5 ? NAN : branin(obs[i].x);
+	}
+	/* cb first serves another seed and a smaller space. */
+	T_EQ_INT(search_suggest_cached(SEARCH_BAYESIAN, &sp, 99, 0, obs, 40,
+	    NULL, 0, 1, c, cb), 0);
+	for (n = N0; n + 4 <= N; n += 4) {
+		/* the last 4 of the n + 4 are pending */
+		T_EQ_INT(search_suggest_cached(SEARCH_BAYESIAN, &sp, 5, n, obs,
+		    n, X + 2 * n, 4, 3, a, ca), 0);
+		T_EQ_INT(search_suggest(SEARCH_BAYESIAN, &sp, 5, n, obs, n,
+		    X + 2 * n, 4, 3, b), 0);
+		T_EQ_INT(search_suggest_cached(SEARCH_BAYESIAN, &sp, 5, n, obs,
+		    n, X + 2 * n, 4, 3, c, cb), 0);
+		T_ASSERT(memcmp(a, b, sizeof(a)) == 0);
+		T_ASSERT(memcmp(a, c, sizeof(a)) == 0);
+		for (i = 0; i < 3; i++)
+			assert_valid(&sp, a + 2 * i);
+		T_ASSERT(a[0] != a[2] || a[1] != a[3]);
+	}
+	/* Out of order (an older trial finished late): still the same. */
+	T_EQ_INT(search_suggest_cached(SEARCH_BAYESIAN, &sp, 5, N, obs + 1,
+	    N - 1, NULL, 0, 1, a, ca), 0);
+	T_EQ_INT(search_suggest(SEARCH_BAYESIAN, &sp, 5, N, obs + 1, N - 1,
+	    NULL, 0, 1, b), 0);
+	T_ASSERT(memcmp(a, b, 2 * sizeof(double)) == 0);
+	/* Bad input is still refused with a cache. */
+	obs[3].x = NULL;
+	T_EQ_INT(search_suggest_cached(SEARCH_BAYESIAN, &sp, 5, N, obs, N, NULL,
+	    0, 1, a, ca), TD_EINVAL);
+	search_cache_free(ca);
+	search_cache_free(cb);
+	search_cache_free(NULL);
+	free(obs);
+	free(X);
+}
+
 int
 main(void)
 {
@@ -645,6 +700,7 @@ main(void)
 		T_CASE(t_bad_arguments),
 		T_CASE(t_branin_bayes_beats_random),
 		T_CASE(t_many_observations),
+		T_CASE(t_cache_bit_identical),
 	};
 	const char *to = getenv("T_TIMEOUT");
 

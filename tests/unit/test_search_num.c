@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <lapacke.h>
 
 #include "err.h"
 #include "search_impl.h"
@@ -93,6 +94,153 @@ t_gp_append_matches_load(void)
 	T_ASSERT(v1 < 1e-3);
 	search__gp_free(&a);
 	search__gp_free(&b);
+}
+
+/* gp_sync's bordered appends against one full factorisation of all the
+ * rows (an independent dpotrf on K + sn2 I): the factor, alpha and a
+ * prediction must agree; and growing the factor call by call must give
+ * the same bits as building it at once. */
+static void
+t_gp_sync_append_vs_full(void)
+{
+	enum { N = 60, BASE = 41 };
+	struct search__gp a, b;
+	struct search__rng r;
+	double th[4] = { 0.2, log(1e-3), log(0.25), log(0.6) };
+	double X[2 * N], y[N], K[N * N], al[N], mu1, mu2, v1, v2, w[2 * N];
+	double xs[2] = { 0.37, 0.61 };
+	size_t i, j, m;
+
+	search__rng_seed(&r, 1, 2, 3);
+	for (i = 0; i < 2 * N; i++)
+		X[i] = search__rng_unif(&r);
+	for (i = 0; i < N; i++)
+		y[i] = sin(6 * X[2 * i]) + X[2 * i + 1];
+	T_ASSERT(search__gp_init(&a, 2, 2, grp2, N) == 0);
+	search__gp_set_theta(&a, th);
+	for (j = 0; j < N; j++)
+		for (i = 0; i < N; i++)
+			K[j * N + i] = search__gp_kernel(&a, X + 2 * i, X + 2 * j) +
+			    (i == j ? a.sn2 : 0);
+	T_ASSERT(LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', N, K, N) == 0);
+	memcpy(al, y, sizeof(al));
+	T_ASSERT(LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', N, 1, K, N, al, N) == 0);
+	T_ASSERT(search__gp_sync(&a, th, X, N, BASE) == 0);
+	T_EQ_INT(a.n, N);
+	T_ASSERT(a.jitter == 0);
+	for (j = 0; j < N; j++)
+		for (i = j; i < N; i++)
+			T_NEAR(a.L[j * a.cap + i], K[j * N + i], 1e-10);
+	search__gp_set_y(&a, y);
+	for (i = 0; i < N; i++)
+		T_NEAR(a.alpha[i], al[i], 1e-7 * (1 + fabs(al[i])));
+	/* Grown one row per call from the base, in a GP of another cap. */
+	T_ASSERT(search__gp_init(&b, 2, 2, grp2, BASE + 1) == 0);
+	for (m = BASE; m <= N; m++) {
+		if (m > b.cap)
+			T_ASSERT(search__gp_reserve(&b, m + 3) == 0);
+		T_ASSERT(search__gp_sync(&b, th, X, m, BASE) == 0);
+	}
+	for (j = 0; j < N; j++)
+		for (i = j; i < N; i++)
+			T_ASSERT(a.L[j * a.cap + i] == b.L[j * b.cap + i]);
+	search__gp_set_y(&b, y);
+	search__gp_predict(&a, xs, 1, &mu1, &v1, w);
+	search__gp_predict(&b, xs, 1, &mu2, &v2, w);
+	T_ASSERT(mu1 == mu2 && v1 == v2);
+	/* Another theta or base, or a changed row, rebuilds. */
+	X[2 * 50] += 0.01;
+	T_ASSERT(search__gp_sync(&b, th, X, N, BASE) == 0);
+	T_ASSERT(b.L[50 * b.cap + 50] != a.L[50 * a.cap + 50]);
+	T_EQ_INT(search__gp_sync(&b, th, X, N, 0), TD_EINVAL);
+	T_EQ_INT(search__gp_sync(&b, th, X, N + 100, BASE), TD_EINVAL);
+	search__gp_free(&a);
+	search__gp_free(&b);
+}
+
+/* A believer fantasy leaves the posterior mean unchanged and alpha gains a
+ * zero; the variance at the fantasy drops to about the noise. */
+static void
+t_gp_append_mean(void)
+{
+	struct search__gp a;
+	double th[4] = { 0.1, log(1e-4), log(0.3), log(0.5) };
+	double X[8] = { .1, .2, .5, .9, .3, .3, .8, .1 }, y[4] = { 1, -1, .5, 2 };
+	double f[2] = { .6, .6 }, xs[2] = { .55, .5 }, mu, m0, m1, v0, v1, w[8];
+
+	T_ASSERT(search__gp_init(&a, 2, 2, grp2, 5) == 0);
+	search__gp_set_theta(&a, th);
+	T_ASSERT(search__gp_load(&a, X, y, 4) == 0);
+	search__gp_predict(&a, xs, 1, &m0, &v0, w);
+	T_ASSERT(search__gp_append_mean(&a, f, &mu) == 0);
+	T_EQ_INT(a.n, 5);
+	T_ASSERT(a.alpha[4] == 0);
+	search__gp_predict(&a, xs, 1, &m1, &v1, w);
+	T_NEAR(m1, m0, 1e-12);
+	T_ASSERT(v1 < v0);
+	search__gp_predict(&a, f, 1, &m1, &v1, w);
+	T_NEAR(m1, mu, 1e-12);
+	T_ASSERT(v1 < 1e-3);
+	T_EQ_INT(search__gp_append_mean(&a, f, &mu), TD_EINVAL);	/* full */
+	search__gp_free(&a);
+}
+
+/* The screening bound is never below the exact variance. */
+static void
+t_gp_var_bound(void)
+{
+	enum { N = 80 };
+	struct search__gp a;
+	struct search__rng r;
+	double th[4] = { 0, log(1e-3), log(0.2), log(0.4) }, X[2 * N], y[N];
+	double bw[6 * 6 + 12], w[N], x[2], mu, v, vb;
+	size_t idx[6], i, t;
+
+	search__rng_seed(&r, 9, 9, 9);
+	for (i = 0; i < 2 * N; i++)
+		X[i] = search__rng_unif(&r);
+	for (i = 0; i < N; i++)
+		y[i] = X[2 * i] - X[2 * i + 1];
+	T_ASSERT(search__gp_init(&a, 2, 2, grp2, N) == 0);
+	search__gp_set_theta(&a, th);
+	T_ASSERT(search__gp_load(&a, X, y, N) == 0);
+	for (t = 0; t < 200; t++) {
+		x[0] = search__rng_unif(&r);
+		x[1] = search__rng_unif(&r);
+		search__gp_predict(&a, x, 1, &mu, &v, w);
+		vb = search__gp_var_bound(&a, x, 6, bw, idx);
+		T_ASSERT(vb >= v * (1 - 1e-9));
+		T_ASSERT(vb <= a.sf2);
+	}
+	/* At a data point the nearest row is that point. */
+	vb = search__gp_var_bound(&a, X + 10, 6, bw, idx);
+	T_EQ_INT(idx[0], 5);
+	T_ASSERT(vb < 0.01 * a.sf2);
+	search__gp_free(&a);
+}
+
+/* The refit schedule: every n up to 20, then steps of 10%; monotone, never
+ * above n, never more than 10% (+1) behind. */
+static void
+t_refit_schedule(void)
+{
+	static const size_t pts[] = { 20, 22, 24, 26, 28, 30, 33, 36, 39, 42,
+	    46, 50 };
+	size_t n, i, prev = 0, p;
+
+	for (n = 0; n <= 20; n++)
+		T_EQ_INT(search__refit_point(n), n);
+	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++)
+		T_EQ_INT(search__refit_point(pts[i]), pts[i]);
+	T_EQ_INT(search__refit_point(21), 20);
+	T_EQ_INT(search__refit_point(32), 30);
+	T_EQ_INT(search__refit_point(35), 33);
+	for (n = 1; n < 20000; n++) {
+		p = search__refit_point(n);
+		T_ASSERT(p <= n && p >= prev);
+		T_ASSERT(n - p <= p / 10 + 1);
+		prev = p;
+	}
 }
 
 /* The analytic gradients (LML w.r.t. theta; mean and variance w.r.t. x)
@@ -323,6 +471,10 @@ main(void)
 		T_CASE(t_matern_values),
 		T_CASE(t_cholesky_solve),
 		T_CASE(t_gp_append_matches_load),
+		T_CASE(t_gp_sync_append_vs_full),
+		T_CASE(t_gp_append_mean),
+		T_CASE(t_gp_var_bound),
+		T_CASE(t_refit_schedule),
 		T_CASE(t_gp_gradients),
 		T_CASE(t_log_ei_tail),
 		T_CASE(t_sobol_plain),
