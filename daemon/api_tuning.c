@@ -111,6 +111,22 @@ tuning_trial_summary(struct tuning *t, const struct store_trial *tr,
 	return o;
 }
 
+/*
+ * A tuning job's trial counters: an active job's from its history (O(1)),
+ * any other's from the store.
+ */
+static void
+trial_counts(struct tuning *t, const struct store_tu *row,
+    struct store_trial_counts *n)
+{
+	struct tjob *tj = tuning__find(t, row->name);
+
+	if (tj != NULL && tj->id == row->id)
+		*n = tj->hist.counts;
+	else if (store_trial_counts(t->d->store, row->id, n) != 0)
+		memset(n, 0, sizeof(*n));
+}
+
 static void
 copy_member(cJSON *out, const cJSON *req, const char *k)
 {
@@ -138,7 +154,7 @@ tuning_describe(struct tuning *t, struct api_ctx *c, const char *name)
 		return NULL;
 	}
 	tuning__decode(row.request, &spec);
-	store_trial_counts(st, row.id, &n);
+	trial_counts(t, &row, &n);
 	out = cJSON_CreateObject();
 	cJSON_AddStringToObject(out, "HyperParameterTuningJobName", row.name);
 	arn = api_arn("hyper-parameter-tuning-job", row.name);
@@ -228,7 +244,7 @@ tu_list_row(struct store_tu *tu, void *arg)
 	add_time(o, "CreationTime", tu->creation_time);
 	add_time(o, "HyperParameterTuningEndTime", tu->end_time);
 	add_time(o, "LastModifiedTime", tu->last_modified);
-	store_trial_counts(c->d->store, tu->id, &n);
+	trial_counts(c->d->tuning, tu, &n);
 	rl = cJSON_AddObjectToObject(o, "TrainingJobStatusCounters");
 	cJSON_AddNumberToObject(rl, "Completed", (double)n.completed);
 	cJSON_AddNumberToObject(rl, "InProgress", (double)n.in_progress);
@@ -458,9 +474,9 @@ tuning_tell(struct tuning *t, struct api_ctx *c, const char *name,
 	if (failed)
 		tr.failure_reason = strdup(reason ? reason : "reported failed "
 		    "by the caller");
-	if (store_begin(st) == 0) {
-		store_trial_update(st, &tr);
-		if (!failed && store_tu_get_id(st, tj->id, &row) == 0) {
+	if ((rc = store_begin(st)) == 0) {
+		rc = store_trial_update(st, &tr);
+		if (rc == 0 && !failed && store_tu_get_id(st, tj->id, &row) == 0) {
 			int is_best = 1;
 
 			if (row.best_trial_id > 0 &&
@@ -473,13 +489,23 @@ tuning_tell(struct tuning *t, struct api_ctx *c, const char *name,
 			if (is_best)
 				row.best_trial_id = tr.id;
 			row.last_modified = td_now();
-			store_tu_update(st, &row);
+			rc = store_tu_update(st, &row);
 			store_tu_clear(&row);
 		}
-		if (store_commit(st) != 0)
+		if (rc == 0)
+			rc = store_commit(st);
+		if (rc != 0)
 			store_rollback(st);
 	}
+	if (rc == 0)
+		tuning__hist_set(tj, &tr);
 	store_trial_clear(&tr);
+	if (rc != 0) {
+		c->err.status = 500;
+		apierr_set(&c->err, APIERR_INTERNAL, "cannot record the result "
+		    "of trial '%s': %s", trial, td_strerror(rc));
+		return;
+	}
 	c->out = cJSON_CreateObject();
 	tuning__pump(tj);
 }

@@ -1,11 +1,19 @@
 /*
  * tuning.c - hyperparameter tuning jobs (see tuning.h).
  *
- * Owns: the list of active tuning jobs (struct tjob), the searches in
- * flight on the threadpool, deferred AskTuningJob answers and the
- * completion rules. Never touches SQL or workers directly.
+ * Owns: the list of active tuning jobs (struct tjob) and each one's
+ * history (its trials' points, statuses and outcomes in memory), the
+ * searches in flight on the threadpool, deferred AskTuningJob answers and
+ * the completion rules. Never touches SQL or workers directly.
  *
  * Invariants:
+ * - An active job's history equals a fresh read of its trials from the
+ *   store: it is read once when the job is loaded (created, or resumed at
+ *   start before its trials are reconciled) and changed only after the
+ *   transaction that changed the store has committed. So an ask or a tell
+ *   reads and writes O(1) rows; the search's snapshot and the completion
+ *   rules come from memory. TUNERD_CHECK_HISTORY=1 compares the two at
+ *   every pump (tests). The history is freed with the job when it ends.
  * - At most one search per tuning job is in flight (tjob.busy). The
  *   search is a pure function of (RandomSeed, suggestions issued so far,
  *   trials in trial_no order), so a crash before its results are stored
@@ -23,6 +31,7 @@
  * JobsNotImproving trials in a row (by end time) without a new best;
  * ConvergenceDetected (see converged()); ResourceLimits.MaxRuntimeInSeconds.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -114,6 +123,338 @@ tuning__decode(const char *request, struct td_tuning_spec **out)
 	return rc;
 }
 
+/* ---- history (struct tuning_hist, see tuning_int.h) ------------------- */
+
+static enum hist_status
+hist_status_of(const char *s)
+{
+	if (strcmp(s, "InProgress") == 0)
+		return HIST_INPROGRESS;
+	if (strcmp(s, "Completed") == 0)
+		return HIST_COMPLETED;
+	if (strcmp(s, "Failed") == 0)
+		return HIST_FAILED;
+	if (strcmp(s, "Stopped") == 0)
+		return HIST_STOPPED;
+	return HIST_OTHER;
+}
+
+static enum hist_obj
+hist_obj_of(const char *s)
+{
+	if (strcmp(s, "Succeeded") == 0)
+		return HIST_OBJ_SUCCEEDED;
+	if (strcmp(s, "Failed") == 0)
+		return HIST_OBJ_FAILED;
+	return HIST_OBJ_PENDING;
+}
+
+/* The values the store gives back for what was written (store_tuning.c). */
+static double
+stored_time(double t)
+{
+	return t > 0 ? t : 0;
+}
+
+static double
+stored_objective(double v)
+{
+	return isfinite(v) ? v : NAN;
+}
+
+/* Parses a trial's params JSON into x (native units); -1 if it does not fit. */
+static int
+trial_point(const struct tjob *tj, const char *params, double *x)
+{
+	cJSON *o = cJSON_Parse(params);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < tj->space.n && rc == 0; i++) {
+		cJSON *v = cJSON_GetObjectItem(o, tj->space.params[i].name);
+
+		if (!cJSON_IsString(v) ||
+		    search_parse_value(&tj->space, i, v->valuestring, &x[i]) != 0)
+			rc = -1;
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* Adds (d = 1) or removes (d = -1) a trial from the counters, as
+ * store_trial_counts() groups the stored strings. */
+static void
+hist_count(struct tuning_hist *h, const struct hist_trial *e, long d)
+{
+	struct store_trial_counts *c = &h->counts;
+
+	c->total += d;
+	switch (e->status) {
+	case HIST_COMPLETED: c->completed += d; break;
+	case HIST_FAILED: c->failed += d; break;
+	case HIST_STOPPED: c->stopped += d; break;
+	default: c->in_progress += d; break;
+	}
+	if (e->status == HIST_INPROGRESS)
+		h->in_progress += d;
+	switch (e->obj) {
+	case HIST_OBJ_SUCCEEDED: c->obj_succeeded += d; break;
+	case HIST_OBJ_FAILED: c->obj_failed += d; break;
+	default: c->obj_pending += d; break;
+	}
+}
+
+static int
+hist_is_ended(const struct hist_trial *e)
+{
+	return e->status != HIST_INPROGRESS && e->obj == HIST_OBJ_SUCCEEDED;
+}
+
+static int
+ended_after(const struct hist_ended *a, double end, long no)
+{
+	return a->end > end || (a->end == end && a->no > no);
+}
+
+/*
+ * Inserts a succeeded outcome in (end, trial_no) order: the order the
+ * completion rules always used (a stable sort by end time of the trials
+ * in trial_no order). Outcomes mostly arrive in end order: O(1).
+ */
+static void
+hist_ended_add(struct tuning_hist *h, const struct tjob *tj,
+    const struct hist_trial *e)
+{
+	size_t k;
+
+	if (h->n_e == h->cap_e) {
+		h->cap_e = h->cap_e ? h->cap_e * 2 : 32;
+		if ((h->e = realloc(h->e, h->cap_e * sizeof(*h->e))) == NULL)
+			fatalx("tuning: out of memory");
+	}
+	for (k = h->n_e; k > 0 && ended_after(&h->e[k - 1], e->end_time,
+	    e->trial_no); k--)
+		h->e[k] = h->e[k - 1];
+	h->e[k].end = e->end_time;
+	h->e[k].y = tj->spec->maximize ? -e->objective : e->objective;
+	h->e[k].no = e->trial_no;
+	h->n_e++;
+}
+
+/* Removes trial no's outcome (a trial settled twice; rare). */
+static void
+hist_ended_del(struct tuning_hist *h, long no)
+{
+	size_t k;
+
+	for (k = 0; k < h->n_e; k++) {
+		if (h->e[k].no == no) {
+			memmove(&h->e[k], &h->e[k + 1],
+			    (h->n_e - k - 1) * sizeof(*h->e));
+			h->n_e--;
+			return;
+		}
+	}
+}
+
+static void
+hist_free(struct tuning_hist *h)
+{
+	free(h->v);
+	free(h->x);
+	free(h->e);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Fills e (and its point) from a stored trial row. */
+static void
+hist_fill(const struct tjob *tj, struct hist_trial *e, double *x,
+    const struct store_trial *tr)
+{
+	e->id = tr->id;
+	e->trial_no = tr->trial_no;
+	e->status = (unsigned char)hist_status_of(tr->status);
+	e->obj = (unsigned char)hist_obj_of(tr->objective_status);
+	e->objective = stored_objective(tr->objective);
+	e->end_time = stored_time(tr->end_time);
+	e->has_point = trial_point(tj, tr->params, x) == 0;
+}
+
+static void
+hist_push(struct tuning_hist *h, const struct tjob *tj,
+    const struct store_trial *tr)
+{
+	struct hist_trial *e;
+
+	/* A running search reads tj->hist.x (tuning_search.c, snapshot()). */
+	assert(h != &tj->hist || !tj->busy);
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 64;
+		if ((h->v = realloc(h->v, h->cap * sizeof(*h->v))) == NULL ||
+		    (h->x = realloc(h->x, h->cap * h->dims *
+		    sizeof(*h->x))) == NULL)
+			fatalx("tuning: out of memory");
+	}
+	/* Trials come in trial_no order; the lookups depend on it. */
+	assert(h->n == 0 || h->v[h->n - 1].trial_no < tr->trial_no);
+	e = &h->v[h->n];
+	memset(e, 0, sizeof(*e));
+	hist_fill(tj, e, h->x + h->n * h->dims, tr);
+	h->n++;
+	hist_count(h, e, 1);
+	if (hist_is_ended(e))
+		hist_ended_add(h, tj, e);
+}
+
+void
+tuning__hist_add(struct tjob *tj, const struct store_trial *tr)
+{
+	hist_push(&tj->hist, tj, tr);
+}
+
+static struct hist_trial *
+hist_find(struct tuning_hist *h, long trial_no)
+{
+	size_t lo = 0, hi = h->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (h->v[mid].trial_no < trial_no)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->n && h->v[lo].trial_no == trial_no ? &h->v[lo] : NULL;
+}
+
+void
+tuning__hist_set(struct tjob *tj, const struct store_trial *tr)
+{
+	struct tuning_hist *h = &tj->hist;
+	struct hist_trial *e = hist_find(h, tr->trial_no);
+
+	if (e == NULL || e->id != tr->id) {
+		/* Not ours: the check below (or the next load) would see it. */
+		log_warnx("tuning %s: trial %ld is not in the history",
+		    tj->name, tr->trial_no);
+		return;
+	}
+	hist_count(h, e, -1);
+	if (hist_is_ended(e))
+		hist_ended_del(h, e->trial_no);
+	e->status = (unsigned char)hist_status_of(tr->status);
+	e->obj = (unsigned char)hist_obj_of(tr->objective_status);
+	e->objective = stored_objective(tr->objective);
+	e->end_time = stored_time(tr->end_time);
+	hist_count(h, e, 1);
+	if (hist_is_ended(e))
+		hist_ended_add(h, tj, e);
+}
+
+struct hist_load {
+	struct tjob		*tj;
+	struct tuning_hist	*h;
+};
+
+static int
+hist_load_row(struct store_trial *tr, void *arg)
+{
+	struct hist_load *l = arg;
+
+	hist_push(l->h, l->tj, tr);
+	store_trial_clear(tr);
+	return 0;
+}
+
+/* Reads every trial of tj from the store into h (empty on entry). */
+static int
+hist_read(struct tjob *tj, struct tuning_hist *h)
+{
+	struct hist_load l = { tj, h };
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->dims = tj->space.n ? tj->space.n : 1;
+	if ((rc = store_trials_each(tj->t->d->store, tj->id, hist_load_row,
+	    &l)) != 0)
+		hist_free(h);
+	return rc;
+}
+
+static int
+same_double(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+static int
+hist_trial_same(const struct tuning_hist *a, const struct tuning_hist *b,
+    size_t i)
+{
+	const struct hist_trial *x = &a->v[i], *y = &b->v[i];
+
+	if (x->id != y->id || x->trial_no != y->trial_no ||
+	    x->status != y->status || x->obj != y->obj ||
+	    x->has_point != y->has_point ||
+	    !same_double(x->objective, y->objective) ||
+	    !same_double(x->end_time, y->end_time))
+		return 0;
+	return !x->has_point || memcmp(a->x + i * a->dims, b->x + i * b->dims,
+	    a->dims * sizeof(double)) == 0;
+}
+
+int
+tuning__hist_check(struct tjob *tj, char *why, size_t len)
+{
+	struct tuning_hist fresh;
+	struct store_trial_counts c;
+	const struct tuning_hist *h = &tj->hist;
+	size_t i;
+	int rc;
+
+	if ((rc = hist_read(tj, &fresh)) != 0 ||
+	    (rc = store_trial_counts(tj->t->d->store, tj->id, &c)) != 0) {
+		snprintf(why, len, "cannot read the store: %s", td_strerror(rc));
+		hist_free(&fresh);
+		return rc;
+	}
+	rc = TD_ESTATE;
+	if (h->n != fresh.n)
+		snprintf(why, len, "%zu trials, the store has %zu", h->n,
+		    fresh.n);
+	else if (memcmp(&h->counts, &c, sizeof(c)) != 0 ||
+	    memcmp(&fresh.counts, &c, sizeof(c)) != 0)
+		snprintf(why, len, "counters differ: total %ld/%ld, in "
+		    "progress %ld/%ld, succeeded %ld/%ld", h->counts.total,
+		    c.total, h->counts.in_progress, c.in_progress,
+		    h->counts.obj_succeeded, c.obj_succeeded);
+	else if (h->in_progress != fresh.in_progress || h->n_e != fresh.n_e)
+		snprintf(why, len, "%ld running and %zu outcomes, the store "
+		    "has %ld and %zu", h->in_progress, h->n_e,
+		    fresh.in_progress, fresh.n_e);
+	else
+		rc = 0;
+	for (i = 0; rc == 0 && i < h->n; i++) {
+		if (!hist_trial_same(h, &fresh, i)) {
+			snprintf(why, len, "trial %ld differs", h->v[i].trial_no);
+			rc = TD_ESTATE;
+		}
+	}
+	for (i = 0; rc == 0 && i < h->n_e; i++) {
+		if (h->e[i].no != fresh.e[i].no ||
+		    !same_double(h->e[i].end, fresh.e[i].end) ||
+		    !same_double(h->e[i].y, fresh.e[i].y)) {
+			snprintf(why, len, "outcome %zu (trial %ld) differs", i,
+			    h->e[i].no);
+			rc = TD_ESTATE;
+		}
+	}
+	hist_free(&fresh);
+	return rc;
+}
+
+/* ---- the active jobs --------------------------------------------------- */
+
 static struct tjob *
 tjob_find_id(struct tuning *t, int64_t id)
 {
@@ -141,6 +482,9 @@ tjob_free(struct tjob *tj)
 {
 	if (tj == NULL)
 		return;
+	hist_free(&tj->hist);
+	free(tj->snap);
+	search_cache_free(tj->cache);
 	tuning_spec_free(tj->spec);
 	free(tj->params);
 	free(tj->name);
@@ -201,6 +545,14 @@ tjob_load(struct tuning *t, const struct store_tu *row)
 		    "could not be decoded");
 		return NULL;
 	}
+	if (hist_read(tj, &tj->hist) != 0) {
+		tjob_fail(tj, "InternalServerError: the tuning job's trials "
+		    "could not be read");
+		return NULL;
+	}
+	/* Only saves time: NULL (out of memory) gives the same suggestions. */
+	if (tj->strategy == SEARCH_BAYESIAN)
+		tj->cache = search_cache_new();
 	return tj;
 }
 
@@ -272,10 +624,11 @@ final_objective(const char *final_metrics, const char *metric, double *v)
 
 /*
  * Settles a training-job trial from its ended training job and updates
- * the tuning job's best; one transaction.
+ * the tuning job's best; one transaction. job is the active tuning job
+ * whose history follows (NULL when the tuning job is not active).
  */
 static void
-settle_trial(struct tuning *t, const struct td_tuning_spec *sp,
+settle_trial(struct tuning *t, struct tjob *job, const struct td_tuning_spec *sp,
     struct store_trial *tr, const struct store_tj *tj)
 {
 	struct store *st = t->d->store;
@@ -283,6 +636,7 @@ settle_trial(struct tuning *t, const struct td_tuning_spec *sp,
 	struct buf why = { 0 };
 	const char *regex = metric_regex(sp);
 	double v;
+	int rc;
 
 	free(tr->status);
 	tr->status = strdup(tj->status);
@@ -309,15 +663,22 @@ settle_trial(struct tuning *t, const struct td_tuning_spec *sp,
 	}
 	if (store_begin(st) != 0)
 		return;
-	store_trial_update(st, tr);
-	if (store_tu_get_id(st, tr->tuning_job_id, &row) == 0) {
+	rc = store_trial_update(st, tr);
+	if (rc == 0 && store_tu_get_id(st, tr->tuning_job_id, &row) == 0) {
 		update_best(st, sp, &row, tr);
 		row.last_modified = td_now();
-		store_tu_update(st, &row);
+		rc = store_tu_update(st, &row);
 		store_tu_clear(&row);
 	}
-	if (store_commit(st) != 0)
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc != 0) {
 		store_rollback(st);
+		log_warnx("tuning: cannot record the outcome of %s: %s",
+		    tr->name, td_strerror(rc));
+	} else if (job != NULL) {
+		tuning__hist_set(job, tr);
+	}
 }
 
 void
@@ -332,7 +693,7 @@ tuning_on_job_done(struct daemon *d, const struct store_tj *tj)
 	if (t == NULL || store_trial_by_training_job(d->store, tj->id, &tr) != 0)
 		return;
 	if ((job = tjob_find_id(t, tj->tuning_job_id)) != NULL) {
-		settle_trial(t, job->spec, &tr, tj);
+		settle_trial(t, job, job->spec, &tr, tj);
 		store_trial_clear(&tr);
 		tjob_pump(job);
 		return;
@@ -340,7 +701,7 @@ tuning_on_job_done(struct daemon *d, const struct store_tj *tj)
 	/* The tuning job is no longer active: still record the outcome. */
 	if (store_tu_get_id(d->store, tj->tuning_job_id, &row) == 0 &&
 	    tuning__decode(row.request, &sp) == 0)
-		settle_trial(t, sp, &tr, tj);
+		settle_trial(t, NULL, sp, &tr, tj);
 	tuning_spec_free(sp);
 	store_tu_clear(&row);
 	store_trial_clear(&tr);
@@ -348,59 +709,15 @@ tuning_on_job_done(struct daemon *d, const struct store_tj *tj)
 
 /* ---- completion ------------------------------------------------------- */
 
-struct ended {
-	double	end;
-	double	y;	/* loss: negated for Maximize */
-};
-
-static int
-cmp_ended(const void *a, const void *b)
-{
-	const struct ended *x = a, *y = b;
-
-	return (x->end > y->end) - (x->end < y->end);
-}
-
-struct history {
-	const struct td_tuning_spec *sp;
-	struct ended	*e;
-	size_t		 n, cap;
-	long		 in_progress;
-	long		 total;
-};
-
-static int
-history_row(struct store_trial *tr, void *arg)
-{
-	struct history *h = arg;
-
-	h->total++;
-	if (strcmp(tr->status, "InProgress") == 0)
-		h->in_progress++;
-	else if (strcmp(tr->objective_status, "Succeeded") == 0) {
-		if (h->n == h->cap) {
-			h->cap = h->cap ? h->cap * 2 : 32;
-			h->e = realloc(h->e, h->cap * sizeof(*h->e));
-			if (h->e == NULL)
-				fatalx("tuning: out of memory");
-		}
-		h->e[h->n].end = tr->end_time;
-		h->e[h->n].y = h->sp->maximize ? -tr->objective : tr->objective;
-		h->n++;
-	}
-	store_trial_clear(tr);
-	return 0;
-}
-
 /* Trials since the last new best, in end-time order. */
 static long
-not_improving(const struct history *h)
+not_improving(const struct tuning_hist *h)
 {
 	double best = INFINITY;
 	long since = 0;
 	size_t i;
 
-	for (i = 0; i < h->n; i++) {
+	for (i = 0; i < h->n_e; i++) {
 		if (h->e[i].y < best) {
 			best = h->e[i].y;
 			since = 0;
@@ -418,38 +735,52 @@ not_improving(const struct history *h)
  * by less than 0.1% of its magnitude (1e-12 absolute at 0).
  */
 static int
-converged(const struct history *h, size_t dims)
+converged(const struct tuning_hist *h, size_t dims)
 {
 	size_t need = 2 * dims + 2 > 10 ? 2 * dims + 2 : 10, i, half;
 	double early = INFINITY, all;
 
-	if (h->n < need)
+	if (h->n_e < need)
 		return 0;
-	half = h->n / 2;
+	half = h->n_e / 2;
 	for (i = 0; i < half; i++)
 		if (h->e[i].y < early)
 			early = h->e[i].y;
 	all = early;
-	for (i = half; i < h->n; i++)
+	for (i = half; i < h->n_e; i++)
 		if (h->e[i].y < all)
 			all = h->e[i].y;
 	return early - all <= fmax(1e-3 * fabs(early), 1e-12);
 }
 
-/* Returns the reason the job should end now, or NULL. */
-static const char *
-criterion(struct tjob *tj, const struct store_tu *row, const struct history *h)
+/* Is the best outcome at or past TargetObjectiveMetricValue? */
+static int
+target_reached(const struct td_tuning_spec *sp, const struct tuning_hist *h)
 {
-	const struct td_tuning_spec *sp = tj->spec;
-	uint64_t grid;
-	double best = h->n ? INFINITY : NAN;
+	double best = INFINITY;
 	size_t i;
 
-	for (i = 0; i < h->n; i++)
+	if (h->n_e == 0)
+		return 0;
+	for (i = 0; i < h->n_e; i++)
 		if (h->e[i].y < best)
 			best = h->e[i].y;
-	if (sp->has_target && h->n > 0 &&
-	    (sp->maximize ? -best >= sp->target : best <= sp->target))
+	return sp->maximize ? -best >= sp->target : best <= sp->target;
+}
+
+/*
+ * Returns the reason the job should end now, or NULL. Only the criteria
+ * the job has are evaluated, so a job without them costs O(1) here.
+ */
+static const char *
+criterion(struct tjob *tj, const struct store_tu *row)
+{
+	const struct td_tuning_spec *sp = tj->spec;
+	const struct tuning_hist *h = &tj->hist;
+	long total = (long)h->n;
+	uint64_t grid;
+
+	if (sp->has_target && target_reached(sp, h))
 		return "TargetObjectiveMetricValue reached";
 	if (sp->not_improving > 0 && not_improving(h) >= sp->not_improving)
 		return "BestObjectiveNotImproving";
@@ -458,48 +789,39 @@ criterion(struct tjob *tj, const struct store_tu *row, const struct history *h)
 	if (sp->max_runtime_s > 0 &&
 	    td_now() - row->creation_time >= (double)sp->max_runtime_s)
 		return "MaxRuntimeInSeconds reached";
-	if (sp->max_jobs > 0 && h->total >= sp->max_jobs)
+	if (sp->max_jobs > 0 && total >= sp->max_jobs)
 		return "MaxNumberOfTrainingJobs reached";
 	if (tj->strategy == SEARCH_GRID &&
 	    (grid = search_grid_size(&tj->space)) > 0 &&
-	    (uint64_t)h->total >= grid)
+	    (uint64_t)total >= grid)
 		return "Every grid combination evaluated";
 	return NULL;
 }
 
-struct trial_list {
-	struct store_trial	*v;
-	size_t			 n, cap;
-};
-
-static int
-collect_trial(struct store_trial *tr, void *arg)
-{
-	struct trial_list *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		if ((l->v = realloc(l->v, l->cap * sizeof(*l->v))) == NULL)
-			fatalx("tuning: out of memory");
-	}
-	l->v[l->n++] = *tr;
-	return 0;
-}
-
 /*
- * Calls fn on every trial of a tuning job, from a copy: fn may reach the
- * store (and this module) again without disturbing the iteration.
+ * Calls fn on every InProgress trial of tj (trial_no order), each read
+ * afresh from the store; fn owns the row. The ids are taken from the
+ * history first: fn may settle trials (and so change the history).
  */
 static void
-each_trial(struct tuning *t, int64_t id, store_trial_fn fn, void *arg)
+each_running_trial(struct tjob *tj, store_trial_fn fn, void *arg)
 {
-	struct trial_list l = { 0 };
-	size_t i;
+	const struct tuning_hist *h = &tj->hist;
+	struct store_trial tr;
+	int64_t *ids;
+	size_t i, n = 0;
 
-	store_trials_each(t->d->store, id, collect_trial, &l);
-	for (i = 0; i < l.n; i++)
-		fn(&l.v[i], arg);
-	free(l.v);
+	if (h->in_progress == 0)
+		return;
+	if ((ids = calloc((size_t)h->in_progress, sizeof(*ids))) == NULL)
+		fatalx("tuning: out of memory");
+	for (i = 0; i < h->n && n < (size_t)h->in_progress; i++)
+		if (h->v[i].status == HIST_INPROGRESS)
+			ids[n++] = h->v[i].id;
+	for (i = 0; i < n; i++)
+		if (store_trial_by_id(tj->t->d->store, ids[i], &tr) == 0)
+			fn(&tr, arg);
+	free(ids);
 }
 
 /* Stops every running trial (training jobs through the scheduler). */
@@ -518,7 +840,8 @@ stop_trial(struct store_trial *tr, void *arg)
 			free(tr->objective_status);
 			tr->objective_status = strdup("Failed");
 			tr->end_time = td_now();
-			store_trial_update(tj->t->d->store, tr);
+			if (store_trial_update(tj->t->d->store, tr) == 0)
+				tuning__hist_set(tj, tr);
 		}
 	}
 	store_trial_clear(tr);
@@ -528,7 +851,7 @@ stop_trial(struct store_trial *tr, void *arg)
 static void
 stop_running_trials(struct tjob *tj)
 {
-	each_trial(tj->t, tj->id, stop_trial, tj);
+	each_running_trial(tj, stop_trial, tj);
 }
 
 /* ---- the pump: what happens next for a tuning job ---------------------- */
@@ -550,24 +873,33 @@ tjob_finish(struct tjob *tj, struct store_tu *row)
 	tjob_unlink(tj);
 }
 
+/* TUNERD_CHECK_HISTORY: a history that differs from the store is a bug. */
+static void
+check_hist(struct tjob *tj)
+{
+	char why[256];
+
+	if (tuning__hist_check(tj, why, sizeof(why)) == TD_ESTATE)
+		fatalx("tuning %s: the history diverges from the store: %s",
+		    tj->name, why);
+}
+
 static void
 pump_once(struct tjob *tj)
 {
 	struct tuning *t = tj->t;
 	struct store_tu row;
-	struct history h = { .sp = tj->spec };
 	const char *why;
-	long want;
+	long want, in_progress, total;
 
 	if (tj->gone || t->closing)
 		return;
+	if (t->check_hist)
+		check_hist(tj);
 	if (store_tu_get_id(t->d->store, tj->id, &row) != 0)
 		return;
-	store_trials_each(t->d->store, tj->id, history_row, &h);
-	if (h.n > 1)
-		qsort(h.e, h.n, sizeof(*h.e), cmp_ended);
 	if (strcmp(row.status, "InProgress") == 0 &&
-	    row.completion_reason == NULL && (why = criterion(tj, &row, &h))) {
+	    row.completion_reason == NULL && (why = criterion(tj, &row))) {
 		row.completion_reason = strdup(why);
 		row.last_modified = td_now();
 		store_tu_update(t->d->store, &row);
@@ -576,8 +908,11 @@ pump_once(struct tjob *tj)
 		    strstr(why, "grid") == NULL)
 			stop_running_trials(tj);
 	}
+	/* After the stops above: they may have settled trials. */
+	in_progress = tj->hist.in_progress;
+	total = (long)tj->hist.n;
 	if (row.completion_reason != NULL || strcmp(row.status, "Stopping") == 0) {
-		if (h.in_progress == 0 && !tj->busy)
+		if (in_progress == 0 && !tj->busy)
 			tjob_finish(tj, &row);
 		else
 			tuning__answer_asks(tj, APIERR_VALIDATION, "The tuning "
@@ -587,16 +922,15 @@ pump_once(struct tjob *tj)
 	if (tj->busy)
 		goto out;
 	if (tj->spec->definition != NULL) {
-		want = tj->spec->max_parallel - h.in_progress;
-		if (tj->spec->max_jobs > 0 && tj->spec->max_jobs - h.total < want)
-			want = tj->spec->max_jobs - h.total;
+		want = tj->spec->max_parallel - in_progress;
+		if (tj->spec->max_jobs > 0 && tj->spec->max_jobs - total < want)
+			want = tj->spec->max_jobs - total;
 		if (want > 0)
 			tuning__search(tj, (size_t)want, NULL);
 	} else if (tj->asks != NULL) {
-		tuning__serve_ask(tj, h.in_progress, h.total);
+		tuning__serve_ask(tj, in_progress, total);
 	}
 out:
-	free(h.e);
 	store_tu_clear(&row);
 }
 
@@ -651,6 +985,8 @@ tuning_new(struct daemon *d, struct tuning **out)
 	if (t == NULL)
 		return TD_ENOMEM;
 	t->d = d;
+	t->check_hist = getenv("TUNERD_CHECK_HISTORY") != NULL &&
+	    strcmp(getenv("TUNERD_CHECK_HISTORY"), "1") == 0;
 	uv_timer_init(d->loop, &t->tick);
 	t->tick.data = t;
 	uv_timer_start(&t->tick, on_tick, 1000, 1000);
@@ -673,7 +1009,7 @@ reconcile_trial(struct store_trial *tr, void *arg)
 	if (strcmp(tr->status, "InProgress") == 0 && tr->training_job_id > 0 &&
 	    store_tj_get_id(r->t->d->store, tr->training_job_id, &job) == 0) {
 		if (strcmp(job.launch_state, "done") == 0)
-			settle_trial(r->t, r->tj->spec, tr, &job);
+			settle_trial(r->t, r->tj, r->tj->spec, tr, &job);
 		store_tj_clear(&job);
 	}
 	store_trial_clear(tr);
@@ -688,7 +1024,7 @@ resume_row(struct store_tu *row, void *arg)
 	struct reconcile r = { t, tj };
 
 	if (tj != NULL) {
-		each_trial(t, tj->id, reconcile_trial, &r);
+		each_running_trial(tj, reconcile_trial, &r);
 		log_info("tuning %s: resumed", tj->name);
 	}
 	store_tu_clear(row);
@@ -741,7 +1077,13 @@ tuning_job_stop(struct tuning *t, const char *name)
 		store_tu_update(t->d->store, &row);
 	}
 	store_tu_clear(&row);
+	/*
+	 * Stopping a queued trial settles it at once and pumps the job, which
+	 * may end it: hold it as the pump does until the stops are done.
+	 */
+	tj->pumping = 1;
 	stop_running_trials(tj);
+	tj->pumping = 0;
 	tjob_pump(tj);
 	return 0;
 }

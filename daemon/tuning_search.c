@@ -2,10 +2,11 @@
  * tuning_search.c - running the search for a tuning job off the loop
  * thread and turning its suggestions into trials.
  *
- * Owns struct search_work: a snapshot of the job's trials taken on the
- * loop thread, the search run on libuv's threadpool (uv_queue_work), and
- * the one transaction that stores the suggestions as trials (and, for a
- * job with a TrainingJobDefinition, as training jobs).
+ * Owns struct search_work: a snapshot of the job's history (tuning.c)
+ * taken on the loop thread, the search run on libuv's threadpool
+ * (uv_queue_work), and the one transaction that stores the suggestions as
+ * trials (and, for a job with a TrainingJobDefinition, as training jobs),
+ * after which they are appended to the history.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -36,87 +37,62 @@ struct search_work {
 	uint64_t		 seed;
 	uint64_t		 seq;
 	size_t			 dims;
-	double			*obs_x;		/* n_obs * dims */
-	double			*obs_y;
-	struct search_obs	*obs;
-	size_t			 n_obs, cap_obs;
+	struct search_obs	*obs;		/* borrowed: tj->snap (see snapshot()) */
+	size_t			 n_obs;
 	double			*pend;		/* n_pend * dims */
-	size_t			 n_pend, cap_pend;
+	size_t			 n_pend;
 	size_t			 n;
 	double			*out;		/* n * dims */
 	int			 rc;
 };
 
-/* Parses a trial's params JSON into x (native units); -1 if it does not fit. */
-static int
-trial_point(const struct tjob *tj, const char *params, double *x)
+/*
+ * Takes the search's view of the job's history: finished trials as
+ * observations and running ones as pending points, each in trial_no order
+ * (the snapshot the search has always been given), while the loop goes on
+ * changing the history.
+ *
+ * The pending points are copied. The observations are tj->snap, reused
+ * from search to search (one search per job at a time, tj->busy), and
+ * their x point into the history's own points: those never change once
+ * appended, and the history is appended to (and so moved by realloc) only
+ * by the loop thread while no search runs (asserted in the history).
+ */
+static void
+snapshot(struct search_work *w, struct tjob *tj)
 {
-	cJSON *o = cJSON_Parse(params);
-	size_t i;
-	int rc = 0;
+	const struct tuning_hist *h = &tj->hist;
+	size_t d = w->dims, n_pend = (size_t)h->in_progress, i;
+	size_t n_obs = h->n - n_pend;
 
-	for (i = 0; i < tj->space.n && rc == 0; i++) {
-		cJSON *v = cJSON_GetObjectItem(o, tj->space.params[i].name);
-
-		if (!cJSON_IsString(v) ||
-		    search_parse_value(&tj->space, i, v->valuestring, &x[i]) != 0)
-			rc = -1;
-	}
-	cJSON_Delete(o);
-	return rc;
-}
-
-static double *
-grow(double *p, size_t *cap, size_t need, size_t dims)
-{
-	if (need <= *cap)
-		return p;
-	*cap = need * 2;
-	if ((p = realloc(p, *cap * dims * sizeof(double))) == NULL)
+	if ((w->pend = calloc(n_pend + 1, d * sizeof(double))) == NULL)
 		fatalx("tuning: out of memory");
-	return p;
-}
-
-static int
-snapshot_row(struct store_trial *tr, void *arg)
-{
-	struct search_work *w = arg;
-	size_t d = w->dims;
-	double *x;
-
-	if (strcmp(tr->status, "InProgress") == 0) {
-		w->pend = grow(w->pend, &w->cap_pend, w->n_pend + 1, d);
-		x = w->pend + w->n_pend * d;
-		if (trial_point(w->tj, tr->params, x) == 0)
-			w->n_pend++;
-	} else {
-		size_t cap = w->cap_obs;
-
-		w->obs_x = grow(w->obs_x, &w->cap_obs, w->n_obs + 1, d);
-		if (cap != w->cap_obs &&
-		    (w->obs_y = realloc(w->obs_y, w->cap_obs *
-		    sizeof(double))) == NULL)
+	if (n_obs + 1 > tj->snap_cap) {
+		free(tj->snap);
+		tj->snap_cap = (n_obs + 1) * 2;
+		if ((tj->snap = calloc(tj->snap_cap, sizeof(*tj->snap))) == NULL)
 			fatalx("tuning: out of memory");
-		x = w->obs_x + w->n_obs * d;
-		if (trial_point(w->tj, tr->params, x) == 0) {
-			double y = NAN;
-
-			if (strcmp(tr->objective_status, "Succeeded") == 0)
-				y = w->tj->spec->maximize ? -tr->objective :
-				    tr->objective;
-			w->obs_y[w->n_obs++] = y;
-		}
 	}
-	store_trial_clear(tr);
-	return 0;
+	w->obs = tj->snap;
+	for (i = 0; i < h->n; i++) {
+		const struct hist_trial *e = &h->v[i];
+		const double *x = h->x + i * h->dims;
+
+		if (!e->has_point)
+			continue;
+		if (e->status == HIST_INPROGRESS) {
+			memcpy(w->pend + w->n_pend++ * d, x, d * sizeof(double));
+			continue;
+		}
+		w->obs[w->n_obs].x = x;
+		w->obs[w->n_obs++].y = e->obj != HIST_OBJ_SUCCEEDED ? NAN :
+		    tj->spec->maximize ? -e->objective : e->objective;
+	}
 }
 
 static void
 work_free(struct search_work *w)
 {
-	free(w->obs_x);
-	free(w->obs_y);
-	free(w->obs);
 	free(w->pend);
 	free(w->out);
 	free(w);
@@ -128,8 +104,9 @@ on_work(uv_work_t *req)
 	struct search_work *w = req->data;
 	const struct tjob *tj = w->tj;
 
-	w->rc = search_suggest(tj->strategy, &tj->space, w->seed, w->seq,
-	    w->obs, w->n_obs, w->pend, w->n_pend, w->n, w->out);
+	/* tj->cache: one search per job at a time (tj->busy). */
+	w->rc = search_suggest_cached(tj->strategy, &tj->space, w->seed, w->seq,
+	    w->obs, w->n_obs, w->pend, w->n_pend, w->n, w->out, tj->cache);
 }
 
 /* "<tuning>-NNN-<8 hex>", the hex a hash of the job, number and seed. */
@@ -172,9 +149,24 @@ tuning__answer_asks(struct tjob *tj, const char *type, const char *msg)
 	}
 }
 
+/* Appends the trials store_trials() committed to the job's history. */
+static void
+hist_add_made(struct tjob *tj, struct store_trial *made, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		made[i].status = (char *)"InProgress";
+		made[i].objective_status = (char *)"Pending";
+		made[i].objective = NAN;
+		tuning__hist_add(tj, &made[i]);
+	}
+}
+
 /*
- * Stores the suggestions of w as trials in one transaction. For ask/tell
- * jobs, also fills the deferred answer's Trials.
+ * Stores the suggestions of w as trials in one transaction and, once it
+ * has committed, appends them to the job's history. For ask/tell jobs,
+ * also fills the deferred answer's Trials.
  */
 static int
 store_trials(struct search_work *w, cJSON *trials, char *err, size_t errlen)
@@ -182,8 +174,9 @@ store_trials(struct search_work *w, cJSON *trials, char *err, size_t errlen)
 	struct tjob *tj = w->tj;
 	struct store *st = tj->t->d->store;
 	struct store_tu row;
+	struct store_trial *made;
 	struct apierr e = { 0 };
-	size_t i, k;
+	size_t i, k, n_made = 0;
 	int rc;
 
 	if ((rc = store_tu_get_id(st, tj->id, &row)) != 0)
@@ -192,6 +185,8 @@ store_trials(struct search_work *w, cJSON *trials, char *err, size_t errlen)
 		store_tu_clear(&row);
 		return rc;
 	}
+	if ((made = calloc(w->n, sizeof(*made))) == NULL)
+		fatalx("tuning: out of memory");
 	for (i = 0; i < w->n && rc == 0; i++) {
 		struct store_trial tr = { 0 };
 		struct td_kv hps[TUNING_MAX_PARAMS + 1];
@@ -228,9 +223,15 @@ store_trials(struct search_work *w, cJSON *trials, char *err, size_t errlen)
 			tr.params = pj;
 			tr.training_job_id = tj_id;
 			tr.creation_time = td_now();
-			if ((rc = store_trial_insert(st, &tr, NULL)) != 0)
+			if ((rc = store_trial_insert(st, &tr, &tr.id)) != 0)
 				snprintf(err, errlen, "cannot store trial %s: %s",
 				    name, td_strerror(rc));
+		}
+		if (rc == 0) {
+			/* Kept for the history; params now belongs to made. */
+			tr.name = NULL;
+			made[n_made++] = tr;
+			pj = NULL;
 		}
 		if (rc == 0 && trials != NULL) {
 			item = cJSON_CreateObject();
@@ -253,6 +254,11 @@ store_trials(struct search_work *w, cJSON *trials, char *err, size_t errlen)
 		rc = store_commit(st);
 	if (rc != 0)
 		store_rollback(st);
+	else
+		hist_add_made(tj, made, n_made);
+	for (i = 0; i < n_made; i++)
+		free(made[i].params);
+	free(made);
 	store_tu_clear(&row);
 	return rc;
 }
@@ -306,7 +312,6 @@ tuning__search(struct tjob *tj, size_t n, struct ask_wait *ask)
 {
 	struct search_work *w = calloc(1, sizeof(*w));
 	struct store_tu row;
-	size_t i;
 
 	if (w == NULL || store_tu_get_id(tj->t->d->store, tj->id, &row) != 0)
 		fatalx("tuning: cannot start a search for %s", tj->name);
@@ -318,14 +323,9 @@ tuning__search(struct tjob *tj, size_t n, struct ask_wait *ask)
 	    (uint64_t)tj->id * 0x9e3779b97f4a7c15ULL;
 	w->seq = (uint64_t)row.suggestions_issued;
 	store_tu_clear(&row);
-	store_trials_each(tj->t->d->store, tj->id, snapshot_row, w);
-	if ((w->obs = calloc(w->n_obs + 1, sizeof(*w->obs))) == NULL ||
-	    (w->out = calloc(n * w->dims, sizeof(double))) == NULL)
+	snapshot(w, tj);
+	if ((w->out = calloc(n * w->dims, sizeof(double))) == NULL)
 		fatalx("tuning: out of memory");
-	for (i = 0; i < w->n_obs; i++) {
-		w->obs[i].x = w->obs_x + i * w->dims;
-		w->obs[i].y = w->obs_y[i];
-	}
 	w->n = n;
 	tj->busy = 1;
 	if (uv_queue_work(tj->t->d->loop, &w->req, on_work, on_work_done) != 0) {

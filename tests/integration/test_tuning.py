@@ -8,10 +8,11 @@ import math
 import os
 import re
 import signal
+import sqlite3
 import statistics
 import time
 
-from harness import DaemonTestCase, main
+from harness import Daemon, DaemonTestCase, main
 
 BRANIN_RANGES = {
     "ContinuousParameterRanges": [
@@ -58,7 +59,26 @@ def sh_definition(daemon, script, metric_regex=r" val_loss: ([0-9\.]+)"):
         "RoleArn": "arn:aws:iam::000000000000:role/local"}
 
 
-class AskTell(DaemonTestCase):
+class CheckedTestCase(DaemonTestCase):
+    """A daemon that compares each active tuning job's in-memory history
+    with a fresh read of the store at every pump and exits if they differ
+    (TUNERD_CHECK_HISTORY=1)."""
+
+    def setUp(self):
+        env = dict(os.environ, TUNERD_CHECK_HISTORY="1")
+        self.d = Daemon(slots=self.slots, listen=self.listen,
+                        args=self.daemon_args, env=env)
+
+    def tearDown(self):
+        log = ""
+        if os.path.exists(self.d.log_path):
+            with open(self.d.log_path, errors="replace") as f:
+                log = f.read()
+        super().tearDown()
+        self.assertNotIn("diverges", log)
+
+
+class AskTell(CheckedTestCase):
 
     def create(self, req):
         st, body = self.d.call("CreateHyperParameterTuningJob", req)
@@ -268,7 +288,7 @@ NOTEBOOK_RANGES = {
                                 "MaxValue": "256", "ScalingType": "Auto"}]}
 
 
-class WithTrainingJobs(DaemonTestCase):
+class WithTrainingJobs(CheckedTestCase):
     slots = 4
 
     def test_fifteen_trials_five_parallel(self):
@@ -351,6 +371,144 @@ class WithTrainingJobs(DaemonTestCase):
         self.assertEqual(len(set(params)), 12)
         st, tl = self.d.call("ListTrainingJobs", {"MaxResults": 100})
         self.assertEqual(len(tl["TrainingJobSummaries"]), 12)
+
+
+def store_view(daemon, name):
+    """What a fresh read of the store says about a tuning job: its trials
+    (through the paginated list), their counters and its best trial."""
+    rows, token = [], None
+    while True:
+        req = {"HyperParameterTuningJobName": name, "MaxResults": 100}
+        if token:
+            req["NextToken"] = token
+        st, page = daemon.call("ListTrainingJobsForHyperParameterTuningJob", req)
+        assert st == 200, page
+        rows += page["TrainingJobSummaries"]
+        token = page.get("NextToken")
+        if not token:
+            break
+    status = [r["TrainingJobStatus"] for r in rows]
+    obj = [r["ObjectiveStatus"] for r in rows]
+    counters = {"Completed": status.count("Completed"),
+                "InProgress": status.count("InProgress"),
+                "RetryableError": 0,
+                "NonRetryableError": status.count("Failed"),
+                "Stopped": status.count("Stopped")}
+    objective = {k: obj.count(k) for k in ("Succeeded", "Pending", "Failed")}
+    done = [(r["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
+             int(r["TrainingJobName"].split("-")[-2]), r["TrainingJobName"])
+            for r in rows if r["ObjectiveStatus"] == "Succeeded"]
+    best = min(done)[2] if done else None
+    return rows, counters, objective, best
+
+
+class HistoryMatchesStore(CheckedTestCase):
+    """The daemon keeps each active tuning job's trials in memory; across
+    restarts (SIGTERM and SIGKILL) mid-study the counters, trial numbers,
+    best trial and the suggestions themselves must be what the store says."""
+
+    BUDGET = 48
+
+    def create(self, name):
+        st, body = self.d.call("CreateHyperParameterTuningJob", tuning_request(
+            name, BRANIN_RANGES, strategy="Random", max_jobs=self.BUDGET,
+            max_parallel=4, seed=21))
+        self.assertEqual(st, 200, body)
+
+    def study(self, name, restart_every=None):
+        """Asks batches of 1..3, tells all but the newest trial (every 4th
+        told fails), restarting the daemon every restart_every asks; returns
+        the suggestions in order."""
+        self.create(name)
+        seen, pending, k, asks = [], [], 0, 0
+        while True:
+            if restart_every and asks and asks % restart_every == 0:
+                self.d.restart(signal.SIGKILL if asks % (2 * restart_every)
+                               else signal.SIGTERM)
+                self.check_against_store(name)
+            st, body = self.d.call("Tunerd.AskTuningJob", {
+                "HyperParameterTuningJobName": name, "Count": 1 + asks % 3})
+            asks += 1
+            if st != 200:
+                # Limits reached, or the job ends once the last is told.
+                self.assertIn(body["__type"], ("ResourceLimitExceeded",
+                                               "ValidationException"), body)
+                if not pending:
+                    break
+                trials = []
+            else:
+                trials = body["Trials"]
+            seen += [(t["TrialName"], t["HyperParameters"]) for t in trials]
+            pending += trials
+            keep = pending[-1:] if trials else []
+            for t in pending[:len(pending) - len(keep)]:
+                k += 1
+                req = {"HyperParameterTuningJobName": name, "TrialName": t["TrialName"]}
+                if k % 4 == 0:
+                    req["Failed"] = True
+                else:
+                    hp = t["HyperParameters"]
+                    req["ObjectiveValue"] = branin(float(hp["x1"]), float(hp["x2"]))
+                st, b = self.d.call("Tunerd.TellTuningJob", req)
+                self.assertEqual(st, 200, b)
+            pending = keep
+            self.check_against_store(name)
+        return seen
+
+    def check_against_store(self, name):
+        st, d = self.d.call("DescribeHyperParameterTuningJob",
+                            {"HyperParameterTuningJobName": name})
+        self.assertEqual(st, 200, d)
+        rows, counters, objective, best = store_view(self.d, name)
+        nos = sorted(int(r["TrainingJobName"].split("-")[-2]) for r in rows)
+        self.assertEqual(nos, list(range(1, len(rows) + 1)))
+        self.assertEqual(d["TrainingJobStatusCounters"], counters)
+        self.assertEqual(d["ObjectiveStatusCounters"], objective)
+        self.assertEqual(d.get("BestTrainingJob", {}).get("TrainingJobName"), best)
+        st, summaries = self.d.call("ListHyperParameterTuningJobs", {})
+        for s in summaries["HyperParameterTuningJobSummaries"]:
+            if s["HyperParameterTuningJobName"] == name:
+                self.assertEqual(s["TrainingJobStatusCounters"], counters)
+                self.assertEqual(s["ObjectiveStatusCounters"], objective)
+
+    def test_restarts_mid_study_change_nothing(self):
+        restarted = self.study("hist-r", restart_every=5)
+        straight = self.study("hist-s")
+        self.assertEqual(len(restarted), self.BUDGET)
+        # The same seed, results and order give the same suggestions (the
+        # names differ only by the job's name).
+        self.assertEqual([hp for _, hp in restarted], [hp for _, hp in straight])
+        for name in ("hist-r", "hist-s"):
+            d = self.d.wait_tuning(name, timeout=10)
+            self.assertEqual(d["HyperParameterTuningJobStatus"], "Completed")
+            self.assertEqual(sum(d["ObjectiveStatusCounters"].values()), self.BUDGET)
+            self.assertEqual(d["ObjectiveStatusCounters"]["Failed"], self.BUDGET // 4)
+
+    def test_the_check_sees_a_store_changed_behind_its_back(self):
+        # The check must be able to fail: change a trial in the database
+        # behind the daemon's back, then make it pump the job.
+        self.create("hist-x")
+        st, body = self.d.call("Tunerd.AskTuningJob",
+                               {"HyperParameterTuningJobName": "hist-x", "Count": 2})
+        self.assertEqual(st, 200, body)
+        db = sqlite3.connect(os.path.join(self.d.state, "tunerd.db"), timeout=10)
+        with db:
+            db.execute("UPDATE trials SET status = 'Completed', objective_status = "
+                       "'Succeeded', objective = 1.0 WHERE name = ?",
+                       (body["Trials"][0]["TrialName"],))
+        db.close()
+        try:
+            self.d.call("Tunerd.AskTuningJob", {"HyperParameterTuningJobName": "hist-x",
+                                                "Count": 1})
+        except OSError:
+            pass    # the daemon exits instead of answering
+        self.assertNotEqual(self.d.proc.wait(timeout=15), 0)
+        with open(self.d.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertIn("the history diverges from the store", log)
+        # This test's log is meant to hold it: clear it for tearDown.
+        with open(self.d.log_path, "w"):
+            pass
 
 
 if __name__ == "__main__":
