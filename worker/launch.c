@@ -19,6 +19,7 @@
 #include "err.h"
 #include "fmt.h"
 #include "launch.h"
+#include "util.h"
 
 static int
 executable(const char *path)
@@ -55,6 +56,19 @@ launch_which(const char *name, const char *path_env, char **out)
 		if (end == NULL)
 			return TD_ENOTFOUND;
 	}
+}
+
+int
+launch_builtin_path(char **out)
+{
+	char *p = td_sibling_path(LAUNCH_BUILTIN_BIN);
+
+	if (p != NULL && executable(p)) {
+		*out = p;
+		return 0;
+	}
+	free(p);
+	return launch_which(LAUNCH_BUILTIN_BIN, getenv("PATH"), out);
 }
 
 static int
@@ -130,10 +144,14 @@ plan_builtin(const char *algo, const struct smenv_hps *hps,
 		    algo, LAUNCH_BUILTINS);
 		return TD_EINVAL;
 	}
-	/* Our own binary, even if it was replaced on disk meanwhile. */
-	if ((out->path = strdup("/proc/self/exe")) == NULL)
-		return TD_ENOMEM;
-	strv_push(&out->argv, "tunerd-worker");
+	if (launch_builtin_path(&out->path) != 0) {
+		fmt_msg(err, errlen, "AlgorithmSpecification.TrainingImage "
+		    "builtin:%s: %s is not installed beside tunerd-worker",
+		    algo, LAUNCH_BUILTIN_BIN);
+		return TD_ENOTFOUND;
+	}
+	out->builtin = 1;
+	strv_push(&out->argv, LAUNCH_BUILTIN_BIN);
 	strv_push(&out->argv, "builtin");
 	strv_push(&out->argv, algo);
 	smenv_args(hps, &out->argv);

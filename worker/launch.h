@@ -3,7 +3,7 @@
  * its argv and working directory, decided once before anything starts.
  *
  *   ContainerEntrypoint [+ ContainerArguments]   that argv as given
- *   TrainingImage "builtin:<algo>"                /proc/self/exe builtin <algo> <hps>
+ *   TrainingImage "builtin:<algo>"                tunerd-builtin builtin <algo> <hps>
  *   TrainingImage + sagemaker_program (Script Mode)
  *       <runtime> <entry> <hps>    <runtime> = TrainingImage found on PATH
  *       /bin/sh <entry> <hps>      an entry ending in .sh under a python image
@@ -29,8 +29,12 @@
 /* The built-in algorithms "builtin:<algo>" may name, comma-separated. */
 #define LAUNCH_BUILTINS	"mlp"
 
+/* The binary with the built-ins and the model server. */
+#define LAUNCH_BUILTIN_BIN	"tunerd-builtin"
+
 struct launch {
 	char		*path;		/* what posix_spawn executes */
+	int		 builtin;	/* path is tunerd-builtin */
 	struct strv	 argv;
 	char		*cwd;
 	char		 note[512];	/* for the output log, or "" */
@@ -46,6 +50,11 @@ int launch_plan(const struct td_training_spec *spec,
     struct launch *out, char *err, size_t errlen);
 void launch_free(struct launch *l);
 
+/*
+ * tunerd-builtin beside this executable (/proc/self/exe), else on $PATH:
+ * 0 with *out the caller's, or TD_ENOTFOUND.
+ */
+int launch_builtin_path(char **out);
 /* Finds an executable like execvp() does; *out is the caller's. */
 int launch_which(const char *name, const char *path_env, char **out);
 /* The argv as one line for a person: words with spaces or quotes quoted. */

@@ -3,14 +3,17 @@
  *
  *   tunerd-worker train --job-dir DIR [--grace SECONDS] [--log-limit BYTES]
  *                       [--cpus N] [-v]
- *   tunerd-worker builtin ALGORITHM [--name value ...]
- *   tunerd-worker serve ...              (serve.c, the serving work)
+ *   tunerd-worker builtin ALGORITHM [--name value ...]   (exec tunerd-builtin)
+ *   tunerd-worker serve ...                              (exec tunerd-builtin)
+ *   tunerd-worker exec-limited BYTES PATH ARGV0 [ARG...] (internal, memlimit.h)
  *   tunerd-worker --help | --version
  *
  * Owns process-wide setup only: SIGPIPE ignored, RLIMIT_CORE 0 (inherited by the
- * program: a crashing training script must not fill the disk with cores),
- * child-subreaper status (orphans of the program are ours to reap) and
- * libcurl's global state. Exit codes: 0 job finished (any outcome, see
+ * program: a crashing training script must not fill the disk with cores) and
+ * child-subreaper status (orphans of the program are ours to reap). The
+ * built-ins and the model server are tunerd-builtin, beside this binary:
+ * keeping OpenBLAS, libuv and libarchive out of here saves every training
+ * job their start-up. Exit codes: 0 job finished (any outcome, see
  * status.json), 1 the job directory was unusable, 2 usage.
  */
 #include <sys/prctl.h>
@@ -21,17 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include <errno.h>
+#include <unistd.h>
 
+#include "launch.h"
 #include "log.h"
 #include "logcap.h"
-#include "serve.h"
+#include "memlimit.h"
 #include "util.h"
 #include "worker.h"
-
-#ifdef WORKER_HAVE_BUILTIN
-#include "ml.h"
-#endif
 
 static const char usage_text[] =
 "usage: tunerd-worker train --job-dir DIR [--grace SECONDS] [--log-limit BYTES]\n"
@@ -48,11 +49,13 @@ static const char usage_text[] =
 "  --grace SECONDS    SIGTERM to SIGKILL delay when stopping (default 10)\n"
 "  --log-limit BYTES  size cap of DIR/logs/output.log (default 67108864)\n"
 "  --cpus N           SM_NUM_CPUS and thread counts (default: online CPUs)\n"
+
 "  -v                 more detail in the worker's own log (stderr)\n"
-"builtin  run a built-in algorithm as a training program (the worker does\n"
-"         this itself for TrainingImage builtin:ALGORITHM)\n"
+"builtin  run a built-in algorithm as a training program (the worker runs\n"
+"         it for TrainingImage builtin:ALGORITHM)\n"
 "serve    serve a model for an endpoint instance (GET /ping, POST\n"
-"         /invocations); see serve.h\n"
+"         /invocations)\n"
+"builtin and serve run tunerd-builtin, installed beside tunerd-worker.\n"
 "\n"
 "Exit status: 0 the job finished (its outcome is in status.json), 1 the job\n"
 "directory was unusable, 2 usage error.\n";
@@ -144,29 +147,26 @@ cmd_train(int argc, char **argv)
 		log_warn("setrlimit RLIMIT_CORE");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl PR_SET_CHILD_SUBREAPER");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		log_warnx("curl_global_init failed; http(s) channels will fail");
-	rc = worker_train(&o);
-	curl_global_cleanup();
-	return rc;
+	return worker_train(&o);
 }
 
+/* builtin and serve: the same arguments, to tunerd-builtin. */
 static int
-cmd_builtin(int argc, char **argv)
+exec_builtin(char **argv)
 {
-	if (argc < 3) {
-		fprintf(stderr, "tunerd-worker: builtin needs an ALGORITHM\n");
-		return usage(stderr, 2);
+	char *path = NULL;
+
+	if (launch_builtin_path(&path) != 0) {
+		fprintf(stderr, "tunerd-worker: %s not found beside this "
+		    "program or on PATH\n", LAUNCH_BUILTIN_BIN);
+		return 1;
 	}
-	/* Metrics are scraped from a pipe: hand lines over as they come. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-#ifdef WORKER_HAVE_BUILTIN
-	return builtin_main(argc - 2, argv + 2);
-#else
-	fprintf(stderr, "tunerd-worker: built-in algorithms are not part of "
-	    "this build\n");
+	argv[0] = (char *)LAUNCH_BUILTIN_BIN;
+	execv(path, argv);
+	fprintf(stderr, "tunerd-worker: cannot run %s: %s\n", path,
+	    strerror(errno));
+	free(path);
 	return 1;
-#endif
 }
 
 int
@@ -183,10 +183,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "train") == 0)
 		return cmd_train(argc, argv);
-	if (strcmp(argv[1], "builtin") == 0)
-		return cmd_builtin(argc, argv);
-	if (strcmp(argv[1], "serve") == 0)
-		return serve_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "builtin") == 0 || strcmp(argv[1], "serve") == 0)
+		return exec_builtin(argv);
+	if (strcmp(argv[1], "exec-limited") == 0)
+		return memlimit_exec(argc, argv);
 	fprintf(stderr, "tunerd-worker: unknown command \"%s\"\n", argv[1]);
 	return usage(stderr, 2);
 }

@@ -19,6 +19,17 @@
  * it. A handler runs in whichever thread got it and only writes the signal
  * number to sig_pipe. Reaping is also polled at least once a second, so a
  * lost SIGCHLD can only delay, never hang, the job.
+ *
+ * The memory of the job's instance type (memlimit.h) becomes the program's
+ * soft RLIMIT_DATA. posix_spawn cannot set a limit in the child, so the
+ * worker, single-threaded at that point and far below any instance's memory,
+ * lowers its own soft limit around posix_spawn and restores it at once:
+ * the worker itself never runs under it. Where that cannot work (a sanitizer
+ * build of the worker has reserved terabytes, so no mapping may be added
+ * under the limit, posix_spawn's stack included) the program is started
+ * through `tunerd-worker exec-limited`, which sets the limit and execs it.
+ * Our own sanitizer-built tunerd-builtin cannot run under any such limit at
+ * all: it runs without one, and the log says so.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -45,6 +56,7 @@
 #include "launch.h"
 #include "log.h"
 #include "logcap.h"
+#include "memlimit.h"
 #include "pyjson.h"
 #include "scrape.h"
 #include "smenv.h"
@@ -58,6 +70,19 @@
 #define REASON_MAX	1024	/* SageMaker's FailureReason length */
 #define READS_PER_WAKE	16
 #define REAP_POLL_MS	1000	/* reap() even without SIGCHLD this often */
+
+/* Sanitizer builds reserve terabytes of address space at start. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RUN_SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define RUN_SANITIZED	1
+#endif
+#endif
+#ifndef RUN_SANITIZED
+#define RUN_SANITIZED	0
+#endif
 
 /* The only global: the signal handler's way into the loop. */
 static int sig_pipe[2] = { -1, -1 };
@@ -93,6 +118,9 @@ struct job {
 	uint64_t		 drain_deadline;
 	double			 training_start;
 	double			 training_end;
+	uint64_t		 memlimit;	/* bytes of RLIMIT_DATA, 0 = none */
+	char			 memlimit_text[96];	/* "ml.m5.large (8 GiB)" */
+	long			 maxrss_kib;	/* the program's peak RSS */
 
 	struct scrape		*scr[2];
 	struct metric		*metrics;
@@ -167,6 +195,7 @@ request_stop(struct job *j, enum stop_kind kind)
 static void
 reap(struct job *j)
 {
+	struct rusage ru;
 	siginfo_t si;
 
 	for (;;) {
@@ -179,8 +208,10 @@ reap(struct job *j)
 			continue;
 		}
 		(void)killpg(j->pid, SIGKILL);
-		if (waitpid(j->pid, &j->wstatus, 0) == j->pid) {
+		memset(&ru, 0, sizeof(ru));
+		if (wait4(j->pid, &j->wstatus, 0, &ru) == j->pid) {
 			j->reaped = 1;
+			j->maxrss_kib = ru.ru_maxrss;
 			j->training_end = td_now();
 			j->kill_deadline = 0;
 			j->drain_deadline = td_mono_ns() +
@@ -498,7 +529,8 @@ finish(struct job *j, struct outcome *out)
 		log_warnx("cannot write the exited event: %s", td_strerror(rc));
 	buf_putc(&line, '\n');
 	job_path(j, "status.json", path, sizeof(path));
-	if ((rc = td_write_file_atomic(path, line.data, line.len)) != 0)
+	/* A copy of the exited event, which evs_emit() fsync'd. */
+	if ((rc = stage_write_file(path, line.data, line.len)) != 0)
 		log_warnx("%s: %s", path, td_strerror(rc));
 	log_info("exited: %s/%s%s%s", out->status, out->secondary,
 	    out->reason[0] != '\0' ? ": " : "", out->reason);
@@ -566,13 +598,39 @@ read_head(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+/*
+ * What a failure under a memory limit says about it: "likely exceeded" when
+ * the program's last words name an allocation failure or its peak RSS came
+ * within 10% of the limit; for a death by SIGKILL, SIGSEGV, SIGABRT or
+ * SIGBUS (how a failed allocation often ends) only that it ran under one.
+ * Nothing for other failures: they are not about memory.
+ */
+static void
+memory_words(const struct job *j, const char *stderr_tail, struct buf *b)
+{
+	int sig = WIFSIGNALED(j->wstatus) ? WTERMSIG(j->wstatus) : 0;
+	uint64_t rss = (uint64_t)(j->maxrss_kib > 0 ? j->maxrss_kib : 0) << 10;
+
+	if (j->memlimit == 0)
+		return;
+	if (memlimit_oom_text(stderr_tail) || rss >= j->memlimit / 10 * 9)
+		buf_printf(b, ": the program likely exceeded the memory limit "
+		    "of %s; choose an InstanceType with more memory or use "
+		    "less", j->memlimit_text);
+	else if (sig == SIGKILL || sig == SIGSEGV || sig == SIGABRT ||
+	    sig == SIGBUS)
+		buf_printf(b, " (the program ran under the memory limit of %s; "
+		    "a failed allocation can end a program this way)",
+		    j->memlimit_text);
+}
+
 /* The program failed: output/failure if it wrote one, else code + stderr. */
 static void
 algorithm_error(struct job *j, struct outcome *out)
 {
 	char path[PATH_MAX], head[128], *text = NULL;
 	const char *abbrev;
-	struct buf b = { 0 };
+	struct buf b = { 0 }, tail = { 0 };
 	size_t len = 0;
 
 	out->status = out->secondary = "Failed";
@@ -596,17 +654,14 @@ algorithm_error(struct job *j, struct outcome *out)
 		    WEXITSTATUS(j->wstatus));
 	}
 	buf_puts(&b, head);
-	if (j->log != NULL) {
-		struct buf tail = { 0 };
-
-		logcap_stderr_tail(j->log, 10, REASON_MAX - strlen(head) - 1,
-		    &tail);
-		if (tail.len > 0) {
-			buf_putc(&b, '\n');
-			buf_append(&b, tail.data, tail.len);
-		}
-		buf_free(&tail);
+	if (j->log != NULL)
+		logcap_stderr_tail(j->log, 10, REASON_MAX - 300, &tail);
+	memory_words(j, tail.data, &b);
+	if (tail.len > 0) {
+		buf_putc(&b, '\n');
+		buf_append(&b, tail.data, tail.len);
 	}
+	buf_free(&tail);
 	fmt_msg(out->reason, sizeof(out->reason), "%s", b.data);
 	cut_utf8(out->reason, REASON_MAX);
 	buf_free(&b);
@@ -688,7 +743,8 @@ write_json(const struct job *j, const char *name, struct pyj *v)
 	fmt_msg(rel, sizeof(rel), "input/config/%s", name);
 	job_path(j, rel, path, sizeof(path));
 	pyj_dumps(v, &b);
-	rc = td_write_file_atomic(path, b.data, b.len);
+	/* No fsync: a retried job gets a fresh directory and new copies. */
+	rc = stage_write_file(path, b.data, b.len);
 	buf_free(&b);
 	pyj_free(v);
 	return rc;
@@ -753,8 +809,8 @@ download_phase(struct job *j, char *err, size_t errlen)
 /* ---- the program ------------------------------------------------------ */
 
 static int
-spawn(struct job *j, const struct launch *l, const struct strv *env,
-    char *err, size_t errlen)
+spawn_raw(struct job *j, const char *path, char *const *argv,
+    const struct launch *l, const struct strv *env, char *err, size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -779,11 +835,11 @@ spawn(struct job *j, const struct launch *l, const struct strv *env,
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&j->pid, l->path, &fa, &attr, l->argv.v, env->v);
+	rc = posix_spawn(&j->pid, path, &fa, &attr, argv, env->v);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
-		fmt_msg(err, errlen, "cannot run %s: %s", l->path, strerror(rc));
+		fmt_msg(err, errlen, "cannot run %s: %s", path, strerror(rc));
 		j->pid = 0;
 		rc = -rc;
 		goto done;
@@ -803,6 +859,80 @@ done:
 			close(errp[s]);
 	}
 	return rc;
+}
+
+/* Through `tunerd-worker exec-limited`, which sets the limit and execs. */
+static int
+spawn_trampoline(struct job *j, const struct launch *l,
+    const struct strv *env, char *err, size_t errlen)
+{
+	struct strv argv = { 0 };
+	char bytes[32];
+	size_t i;
+	int rc;
+
+	fmt_msg(bytes, sizeof(bytes), "%llu", (unsigned long long)j->memlimit);
+	strv_push(&argv, "tunerd-worker");
+	strv_push(&argv, "exec-limited");
+	strv_push(&argv, bytes);
+	strv_push(&argv, l->path);
+	for (i = 0; i < l->argv.n; i++)
+		strv_push(&argv, l->argv.v[i]);
+	rc = spawn_raw(j, "/proc/self/exe", argv.v, l, env, err, errlen);
+	strv_free(&argv);
+	return rc;
+}
+
+/* Starts the program, under j->memlimit if there is one (see the top). */
+static int
+spawn(struct job *j, const struct launch *l, const struct strv *env,
+    char *err, size_t errlen)
+{
+	struct rlimit saved, rl;
+	int rc;
+
+	if (j->memlimit == 0)
+		return spawn_raw(j, l->path, l->argv.v, l, env, err, errlen);
+	if (!RUN_SANITIZED && getrlimit(RLIMIT_DATA, &saved) == 0) {
+		rl = saved;
+		if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > j->memlimit)
+			rl.rlim_cur = j->memlimit;
+		if (setrlimit(RLIMIT_DATA, &rl) == 0) {
+			rc = spawn_raw(j, l->path, l->argv.v, l, env, err,
+			    errlen);
+			if (setrlimit(RLIMIT_DATA, &saved) == -1)
+				log_warn("restoring RLIMIT_DATA");
+			/* ENOMEM: our own mappings already exceed the limit. */
+			if (rc != -ENOMEM)
+				return rc;
+		}
+	}
+	return spawn_trampoline(j, l, env, err, errlen);
+}
+
+/* The memory limit of the job's instance type, if any, for the program. */
+static void
+memlimit_setup(struct job *j, const struct launch *l)
+{
+	const char *type = j->spec->instance_type;
+	char size[32];
+
+	if (memlimit_lookup(type, &j->memlimit) != 0)
+		return;
+	memlimit_fmt(j->memlimit, size, sizeof(size));
+	fmt_msg(j->memlimit_text, sizeof(j->memlimit_text), "%s (%s)", type,
+	    size);
+	if (l->builtin && RUN_SANITIZED) {
+		j->memlimit = 0;
+		log_info("no memory limit for the built-in: this is a sanitizer "
+		    "build, which reserves terabytes of address space");
+		logcap_note(j->log, td_now(), "The memory limit of %s is not "
+		    "applied: this tunerd-builtin is a sanitizer build",
+		    j->memlimit_text);
+		return;
+	}
+	logcap_note(j->log, td_now(), "Memory limit: %s, the memory of %s "
+	    "(RLIMIT_DATA of the program)", size, type);
 }
 
 static void
@@ -826,6 +956,7 @@ training_phase(struct job *j, struct outcome *out)
 	}
 	if (l.note[0] != '\0')
 		logcap_note(j->log, td_now(), "%s", l.note);
+	memlimit_setup(j, &l);
 	launch_display(l.argv.v, &cmd);
 	logcap_note(j->log, td_now(), "Invoking: %s", cmd.data);
 	job_pump(j, 0);		/* a stop that came in meanwhile */

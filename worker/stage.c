@@ -22,17 +22,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <curl/curl.h>
-
 #include "buf.h"
+#include "dynlib.h"
 #include "err.h"
 #include "fmt.h"
 #include "stage.h"
 #include "util.h"
 
 #define STAGE_MAX_DEPTH	64
+
+static int write_all(int fd, const char *p, size_t len);
 
 static int
 stage_fail(struct stage_ctx *c, int rc, const char *fmt, ...)
@@ -75,6 +74,27 @@ stage_layout(const char *dir, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+int
+stage_write_file(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, rc;
+
+	if (fmt_path(tmp, sizeof(tmp), "%s.tmp", path) != 0)
+		return TD_EINVAL;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1)
+		return -errno;
+	rc = write_all(fd, data, len);
+	if (close(fd) == -1 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) == -1)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
 }
 
 int
@@ -271,21 +291,26 @@ copy_file(const char *src, const char *dst, mode_t mode)
 static int
 gunzip_file(const char *src, const char *dst, char *err, size_t errlen)
 {
-	struct archive *a = archive_read_new();
+	const struct dyn_archive *da;
+	struct archive *a;
 	struct archive_entry *ent;
 	char chunk[65536];
 	la_ssize_t n;
-	int out = -1, rc = 0;
+	int out = -1, rc;
 
-	archive_read_support_filter_gzip(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, src, 65536) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
-		fmt_msg(err, errlen, "%s: %s", src, archive_error_string(a));
+	if ((rc = dyn_archive_load(&da, err, errlen)) != 0)
+		return rc;
+	if ((a = da->read_new()) == NULL)
+		return TD_ENOMEM;
+	da->read_support_filter_gzip(a);
+	da->read_support_format_raw(a);
+	if (da->read_open_filename(a, src, 65536) != ARCHIVE_OK ||
+	    da->read_next_header(a, &ent) != ARCHIVE_OK) {
+		fmt_msg(err, errlen, "%s: %s", src, da->error_string(a));
 		rc = TD_EFORMAT;
 		goto done;
 	}
-	if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
+	if (da->filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
 		fmt_msg(err, errlen, "%s: CompressionType is Gzip but the data "
 		    "is not gzip", src);
 		rc = TD_EFORMAT;
@@ -297,20 +322,20 @@ gunzip_file(const char *src, const char *dst, char *err, size_t errlen)
 		fmt_msg(err, errlen, "%s: %s", dst, strerror(errno));
 		goto done;
 	}
-	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+	while ((n = da->read_data(a, chunk, sizeof(chunk))) > 0) {
 		if ((rc = write_all(out, chunk, (size_t)n)) != 0) {
 			fmt_msg(err, errlen, "%s: %s", dst, td_strerror(rc));
 			goto done;
 		}
 	}
 	if (n < 0) {
-		fmt_msg(err, errlen, "%s: %s", src, archive_error_string(a));
+		fmt_msg(err, errlen, "%s: %s", src, da->error_string(a));
 		rc = TD_EFORMAT;
 	}
 done:
 	if (out != -1 && close(out) == -1 && rc == 0)
 		rc = -errno;
-	archive_read_free(a);
+	da->read_free(a);
 	return rc;
 }
 
@@ -424,40 +449,43 @@ download(struct stage_ctx *c, const char *what, const char *url,
     const char *path)
 {
 	char part[PATH_MAX], cerr[CURL_ERROR_SIZE] = "";
+	const struct dyn_curl *dc;
 	CURL *h;
 	CURLcode cc;
 	long code = 0;
-	int fd;
+	int fd, rc;
 
+	if ((rc = dyn_curl_load(&dc, c->err, c->errlen)) != 0)
+		return rc;
 	if (fmt_path(part, sizeof(part), "%s.part", path) != 0)
 		return stage_fail(c, TD_EINVAL, "%s: path too long", path);
 	if ((fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) == -1)
 		return stage_fail(c, -errno, "%s: %s", part, strerror(errno));
-	if ((h = curl_easy_init()) == NULL) {
+	if ((h = dc->easy_init()) == NULL) {
 		close(fd);
 		return stage_fail(c, TD_ENOMEM, "%s: cannot start libcurl", what);
 	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, dl_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &fd);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, dl_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "tunerd-worker/" TUNERD_VERSION);
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(h);
+	dc->easy_setopt(h, CURLOPT_URL, url);
+	dc->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	dc->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	dc->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	dc->easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	dc->easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+	dc->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	dc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	dc->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	dc->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
+	dc->easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	dc->easy_setopt(h, CURLOPT_WRITEFUNCTION, dl_write);
+	dc->easy_setopt(h, CURLOPT_WRITEDATA, &fd);
+	dc->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	dc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, dl_progress);
+	dc->easy_setopt(h, CURLOPT_XFERINFODATA, c);
+	dc->easy_setopt(h, CURLOPT_USERAGENT, "tunerd-worker/" TUNERD_VERSION);
+	cc = dc->easy_perform(h);
+	dc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	dc->easy_cleanup(h);
 	if (close(fd) == -1 && cc == CURLE_OK)
 		cc = CURLE_WRITE_ERROR;
 	if (cc == CURLE_ABORTED_BY_CALLBACK) {
@@ -470,7 +498,7 @@ download(struct stage_ctx *c, const char *what, const char *url,
 			return stage_fail(c, TD_EIO, "%s: download of %s failed: "
 			    "HTTP %ld", what, url, code);
 		return stage_fail(c, TD_EIO, "%s: download of %s failed: %s",
-		    what, url, cerr[0] != '\0' ? cerr : curl_easy_strerror(cc));
+		    what, url, cerr[0] != '\0' ? cerr : dc->easy_strerror(cc));
 	}
 	if (rename(part, path) == -1)
 		return stage_fail(c, -errno, "%s: %s", path, strerror(errno));
@@ -617,13 +645,24 @@ stage_channel(struct stage_ctx *c, const struct td_channel *ch)
 static int
 extract(struct stage_ctx *c, const char *file, const char *dst)
 {
-	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+	const struct dyn_archive *da;
+	struct archive *a, *w;
 	struct archive_entry *ent;
-	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, rc = 0;
+	int cwd, r, rc;
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME |
+	if ((rc = dyn_archive_load(&da, c->err, c->errlen)) != 0)
+		return rc;
+	a = da->read_new();
+	w = da->write_disk_new();
+	if (a == NULL || w == NULL) {
+		da->read_free(a);
+		da->write_free(w);
+		return TD_ENOMEM;
+	}
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	da->read_support_filter_all(a);
+	da->read_support_format_all(a);
+	da->write_disk_set_options(w, ARCHIVE_EXTRACT_TIME |
 	    ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
@@ -632,12 +671,12 @@ extract(struct stage_ctx *c, const char *file, const char *dst)
 		rc = stage_fail(c, -errno, "%s: %s", dst, strerror(errno));
 		goto done;
 	}
-	if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK) {
+	if (da->read_open_filename(a, file, 65536) != ARCHIVE_OK) {
 		rc = stage_fail(c, TD_EFORMAT, "%s: %s", file,
-		    archive_error_string(a));
+		    da->error_string(a));
 		goto done;
 	}
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+	while ((r = da->read_next_header(a, &ent)) == ARCHIVE_OK) {
 		const void *blk;
 		size_t len;
 		la_int64_t off;
@@ -646,38 +685,38 @@ extract(struct stage_ctx *c, const char *file, const char *dst)
 			rc = TD_ESTATE;
 			goto done;
 		}
-		if (archive_write_header(w, ent) != ARCHIVE_OK) {
+		if (da->write_header(w, ent) != ARCHIVE_OK) {
 			rc = stage_fail(c, TD_EFORMAT, "%s: %s: %s", file,
-			    archive_entry_pathname(ent), archive_error_string(w));
+			    da->entry_pathname(ent), da->error_string(w));
 			goto done;
 		}
-		while ((r = archive_read_data_block(a, &blk, &len, &off)) ==
+		while ((r = da->read_data_block(a, &blk, &len, &off)) ==
 		    ARCHIVE_OK) {
-			if (archive_write_data_block(w, blk, len, off) !=
+			if (da->write_data_block(w, blk, len, off) !=
 			    ARCHIVE_OK) {
 				rc = stage_fail(c, TD_EIO, "%s: %s", file,
-				    archive_error_string(w));
+				    da->error_string(w));
 				goto done;
 			}
 		}
-		if (r != ARCHIVE_EOF || archive_write_finish_entry(w) !=
+		if (r != ARCHIVE_EOF || da->write_finish_entry(w) !=
 		    ARCHIVE_OK) {
 			rc = stage_fail(c, TD_EFORMAT, "%s: %s", file,
-			    archive_error_string(r != ARCHIVE_EOF ? a : w));
+			    da->error_string(r != ARCHIVE_EOF ? a : w));
 			goto done;
 		}
 	}
 	if (r != ARCHIVE_EOF)
 		rc = stage_fail(c, TD_EFORMAT, "%s: %s", file,
-		    archive_error_string(a));
+		    da->error_string(a));
 done:
 	if (cwd != -1) {
 		if (fchdir(cwd) == -1 && rc == 0)
 			rc = stage_fail(c, -errno, "fchdir: %s", strerror(errno));
 		close(cwd);
 	}
-	archive_write_free(w);
-	archive_read_free(a);
+	da->write_free(w);
+	da->read_free(a);
 	return rc;
 }
 
@@ -736,42 +775,45 @@ static int
 pack_file(struct archive *a, const char *path, const char *rel,
     const struct stat *st, char *err, size_t errlen)
 {
-	struct archive_entry *ent = archive_entry_new();
+	const struct dyn_archive *da = dyn_archive();	/* stage_pack loaded it */
+	struct archive_entry *ent;
 	char chunk[65536], target[PATH_MAX];
 	ssize_t n;
 	int fd = -1, rc = 0;
 
-	archive_entry_copy_stat(ent, st);
-	archive_entry_set_pathname(ent, rel);
-	archive_entry_set_uid(ent, 0);
-	archive_entry_set_gid(ent, 0);
+	if ((ent = da->entry_new()) == NULL)
+		return TD_ENOMEM;
+	da->entry_copy_stat(ent, st);
+	da->entry_set_pathname(ent, rel);
+	da->entry_set_uid(ent, 0);
+	da->entry_set_gid(ent, 0);
 	if (S_ISLNK(st->st_mode)) {
 		if ((n = readlink(path, target, sizeof(target) - 1)) == -1)
 			n = 0;
 		target[n] = '\0';
-		archive_entry_set_symlink(ent, target);
+		da->entry_set_symlink(ent, target);
 	} else if (S_ISREG(st->st_mode) &&
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		fmt_msg(err, errlen, "%s: %s", path, strerror(errno));
-		archive_entry_free(ent);
+		da->entry_free(ent);
 		return -errno;
 	}
-	if (archive_write_header(a, ent) != ARCHIVE_OK) {
-		fmt_msg(err, errlen, "%s: %s", rel, archive_error_string(a));
+	if (da->write_header(a, ent) != ARCHIVE_OK) {
+		fmt_msg(err, errlen, "%s: %s", rel, da->error_string(a));
 		rc = TD_EIO;
 	}
 	while (rc == 0 && fd != -1 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 || archive_write_data(a, chunk, (size_t)n) != n) {
+		if (n == -1 || da->write_data(a, chunk, (size_t)n) != n) {
 			fmt_msg(err, errlen, "%s: %s", path, n == -1 ?
-			    strerror(errno) : archive_error_string(a));
+			    strerror(errno) : da->error_string(a));
 			rc = TD_EIO;
 		}
 	}
 	if (fd != -1)
 		close(fd);
-	archive_entry_free(ent);
+	da->entry_free(ent);
 	return rc;
 }
 
@@ -821,31 +863,81 @@ pack_dir(struct archive *a, const char *dir, const char *rel, int depth,
 	return rc;
 }
 
-int
-stage_pack(const char *src_dir, const char *dst, char *err, size_t errlen)
-{
-	struct archive *a = archive_write_new();
-	char tmp[PATH_MAX];
-	int rc = 0, fd;
+/*
+ * What libarchive writes for an empty directory (a gzip'd tar of 20 zero
+ * blocks), so that a job with an empty model/ needs no libarchive at all.
+ */
+static const unsigned char empty_tar_gz[] = {
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xed, 0xc1,
+	0x01, 0x0d, 0x00, 0x00, 0x00, 0xc2, 0xa0, 0xf7, 0x4f, 0x6d, 0x0e, 0x37,
+	0xa0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x37,
+	0x03, 0x9a, 0xde, 0x1d, 0x27, 0x00, 0x28, 0x00, 0x00,
+};
 
-	if (fmt_path(tmp, sizeof(tmp), "%s.tmp", dst) != 0) {
-		fmt_msg(err, errlen, "%s: path too long", dst);
-		archive_write_free(a);
-		return TD_EINVAL;
+static int
+pack_empty(const char *tmp, char *err, size_t errlen)
+{
+	int fd, rc;
+
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		fmt_msg(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -errno;
 	}
-	archive_write_add_filter_gzip(a);
-	archive_write_set_format_pax_restricted(a);
-	if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-		fmt_msg(err, errlen, "%s: %s", tmp, archive_error_string(a));
-		archive_write_free(a);
+	rc = write_all(fd, (const char *)empty_tar_gz, sizeof(empty_tar_gz));
+	if (close(fd) == -1 && rc == 0)
+		rc = -errno;
+	if (rc != 0)
+		fmt_msg(err, errlen, "%s: %s", tmp, td_strerror(rc));
+	return rc;
+}
+
+static int
+pack_tree(const char *src_dir, const char *tmp, char *err, size_t errlen)
+{
+	const struct dyn_archive *da;
+	struct archive *a;
+	int rc;
+
+	if ((rc = dyn_archive_load(&da, err, errlen)) != 0)
+		return rc;
+	if ((a = da->write_new()) == NULL)
+		return TD_ENOMEM;
+	da->write_add_filter_gzip(a);
+	da->write_set_format_pax_restricted(a);
+	if (da->write_open_filename(a, tmp) != ARCHIVE_OK) {
+		fmt_msg(err, errlen, "%s: %s", tmp, da->error_string(a));
+		da->write_free(a);
 		return TD_EIO;
 	}
 	rc = pack_dir(a, src_dir, "", 0, err, errlen);
-	if (archive_write_close(a) != ARCHIVE_OK && rc == 0) {
-		fmt_msg(err, errlen, "%s: %s", tmp, archive_error_string(a));
+	if (da->write_close(a) != ARCHIVE_OK && rc == 0) {
+		fmt_msg(err, errlen, "%s: %s", tmp, da->error_string(a));
 		rc = TD_EIO;
 	}
-	archive_write_free(a);
+	da->write_free(a);
+	return rc;
+}
+
+/*
+ * The archive is fsync'd before the rename: the "exited" event that names
+ * it is fsync'd after this, so after a power loss a Completed job's model
+ * is whole. (ext4 commits the rename with that later fsync's journal.)
+ */
+int
+stage_pack(const char *src_dir, const char *dst, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	int rc, fd;
+
+	if (fmt_path(tmp, sizeof(tmp), "%s.tmp", dst) != 0) {
+		fmt_msg(err, errlen, "%s: path too long", dst);
+		return TD_EINVAL;
+	}
+	if (access(src_dir, F_OK) == 0 && stage_dir_empty(src_dir))
+		rc = pack_empty(tmp, err, errlen);
+	else
+		rc = pack_tree(src_dir, tmp, err, errlen);
 	if (rc == 0 && (fd = open(tmp, O_RDONLY | O_CLOEXEC)) != -1) {
 		if (fsync(fd) == -1)
 			rc = -errno;

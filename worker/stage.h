@@ -38,7 +38,9 @@ int stage_channel(struct stage_ctx *c, const struct td_channel *ch);
 int stage_source(struct stage_ctx *c, const char *submit_dir);
 /*
  * Packs the contents of src_dir (paths relative to it, sorted) into a
- * gzip'd POSIX tar at dst (written as dst.tmp, fsync'd, renamed).
+ * gzip'd POSIX tar at dst (written as dst.tmp, fsync'd, renamed). An
+ * empty src_dir needs no libarchive; any other fails with a reason if
+ * libarchive cannot be loaded (dynlib.h).
  */
 int stage_pack(const char *src_dir, const char *dst, char *err, size_t errlen);
 /*
@@ -48,6 +50,12 @@ int stage_pack(const char *src_dir, const char *dst, char *err, size_t errlen);
  */
 int stage_publish(const char *file, const char *output_path, const char *job,
     char **out, char *err, size_t errlen);
+/*
+ * Writes path whole (as path.tmp, renamed) without fsync: for files that
+ * are rewritten on any retry or that only mirror events.jsonl, which is
+ * the durable record (see docs/design.md).
+ */
+int stage_write_file(const char *path, const void *data, size_t len);
 /* Whether a directory has no entries (a missing one counts as empty). */
 int stage_dir_empty(const char *path);
 

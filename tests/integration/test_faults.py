@@ -361,16 +361,35 @@ class Faults(DaemonTestCase):
     # 8 GiB, ...) and the worker sets RLIMIT_AS (or RLIMIT_DATA) of the
     # program to it; a job that exceeds it fails with "out of memory".
     # The program below never allocates without a limit: it only reports.
-    @__import__("unittest").expectedFailure
     def test_memory_limit_from_instance_type(self):
+        # ml.t3.medium has 4 GiB: the program's RLIMIT_DATA (ulimit -d, KiB).
         d = self.run_fault_script(
-            "memlimit", 'lim=$(ulimit -v); echo "RLIMIT_AS: $lim"; '
-            'if [ "$lim" = unlimited ]; then echo "no memory limit set" >&2; '
-            'exit 9; fi; python3 -c "bytearray(16 << 30)" || exit 3',
+            "memlimit", 'lim=$(ulimit -d); echo "RLIMIT_DATA: $lim"; '
+            'if [ "$lim" != 4194304 ]; then echo "limit is $lim" >&2; '
+            'exit 9; fi; /usr/bin/python3 -c "bytearray(16 << 30)" || exit 3',
             instance_type="ml.t3.medium")
         self.assertEqual(d["TrainingJobStatus"], "Failed")
         self.assertNotIn("exit code 9", d["FailureReason"])
         self.assertIn("exit code 3", d["FailureReason"])
+        self.assertIn("likely exceeded the memory limit of ml.t3.medium "
+                      "(4 GiB)", d["FailureReason"])
+        self.assertIn("MemoryError", d["FailureReason"])
+
+    def test_memory_limit_not_blamed_for_other_failures(self):
+        d = self.run_fault_script(
+            "memok", 'echo "ValueError: bad learning rate" >&2; exit 4',
+            instance_type="ml.c4.xlarge")
+        self.assertEqual(d["TrainingJobStatus"], "Failed")
+        self.assertIn("exit code 4", d["FailureReason"])
+        self.assertNotIn("memory", d["FailureReason"])
+
+    def test_no_memory_limit_without_instance_type(self):
+        # No ResourceConfig (InstanceType "local" to the program): no limit.
+        d = self.run_fault_script(
+            "memlocal", 'lim=$(ulimit -d); [ "$lim" = unlimited ] || '
+            '{ echo "limit $lim" >&2; exit 5; }')
+        self.assertEqual(d["TrainingJobStatus"], "Completed",
+                         d.get("FailureReason"))
 
     def run_fault_script(self, name, script, **kw):
         self.create(sh_job(name, script, **kw))

@@ -324,6 +324,37 @@ EOF
 	has status.json '"status":"Completed"'
 	has logs/output.log ' 1,2'
 	;;
+missing_lib)
+	# libcurl and libarchive are dlopen()ed when needed: a missing one
+	# fails only the job that needs it, saying which library and package.
+	CHANNEL="http://127.0.0.1:1/data/train.csv"
+	request
+	program < /dev/null
+	TUNERD_DYNLIB_CURL=libcurl-missing.so.4 run
+	has status.json '"status":"Failed"'
+	has status.json "libcurl-missing.so.4, which cannot be loaded"
+	has status.json "install Debian's libcurl4"
+	# A job that writes a model needs libarchive; an empty model/ does not.
+	rm -rf "$J"; mkdir -p "$J"
+	CHANNEL="$T/data"
+	request
+	program <<'EOF'
+echo weights > "$SM_MODEL_DIR/w.txt"
+EOF
+	TUNERD_DYNLIB_ARCHIVE=libarchive-missing.so.13 run
+	has status.json '"status":"Failed"'
+	has status.json "packing the model"
+	has status.json "install Debian's libarchive13"
+	rm -rf "$J"; mkdir -p "$J"
+	request
+	program <<'EOF'
+echo "no model"
+EOF
+	TUNERD_DYNLIB_ARCHIVE=libarchive-missing.so.13 run
+	has status.json '"status":"Completed"'
+	tar tzf "$J/output/model.tar.gz" > "$T/list" || fail "empty model.tar.gz unreadable"
+	[ -s "$T/list" ] && fail "empty model.tar.gz lists entries"
+	;;
 gzip_channel)
 	printf 'a,b\n5,6\n' | gzip > "$T/data/train.csv.gz"
 	CHANNEL="file://$T/data/train.csv.gz"
@@ -467,7 +498,7 @@ builtin_mlp)
 	has status.json '"status":"Completed"'
 	has status.json '{"name":"loss","value":'
 	has status.json '{"name":"val_loss","value":'
-	has logs/output.log 'tunerd-worker builtin mlp --batch_size 32 --epochs 3 --learning_rate 0.005'
+	has logs/output.log 'tunerd-builtin builtin mlp --batch_size 32 --epochs 3 --learning_rate 0.005'
 	tar tzf "$J/output/model.tar.gz" | grep -q 'model.json' || fail "no model.json in model.tar.gz"
 	;;
 builtin_unknown)
