@@ -692,6 +692,31 @@ sj_connect(struct sjob *sj)
 	uv_pipe_connect(&sj->creq, &sj->pipe, path, on_connect);
 }
 
+/* Reads the worker's events from fd, our end of the socketpair. */
+static void
+sj_attach(struct sjob *sj, int fd)
+{
+	int rc;
+
+	uv_pipe_init(sj->s->d->loop, &sj->pipe, 0);
+	sj->pipe.data = sj;
+	sj->handles++;
+	if ((rc = uv_pipe_open(&sj->pipe, fd)) != 0) {
+		/* Not ours then: close the handle, catch up by connecting. */
+		log_warnx("job %s: %s", sj->row.name, uv_strerror(rc));
+		close(fd);
+		sj->conn = CONN_CONNECTING;
+		sj->failures = 1;
+		sj_close_pipe(sj);
+		uv_timer_start(&sj->timer, on_timer_check, 0, 0);
+		return;
+	}
+	sj->conn = CONN_OPEN;
+	uv_read_start((uv_stream_t *)&sj->pipe, on_alloc, on_read);
+	if (sj->row.stop_requested)
+		sj_send_stop(sj);
+}
+
 /*
  * Runs when not connected: catch up from the file, then decide whether the
  * worker is starting (retry soon), alive (reconnect) or gone (lost).
@@ -764,8 +789,15 @@ sj_release(struct sjob *sj)
 	uv_close((uv_handle_t *)&sj->timer, on_handle_closed);
 }
 
+/*
+ * Starts the worker with evfd, one end of a socketpair, as its fd 3: it
+ * streams its events there from its first, so a new job needs no connect
+ * to worker.sock (which the worker binds some milliseconds after it
+ * starts: connecting then meant retrying on a timer). worker.sock stays
+ * for re-attaching after a restart of ours.
+ */
 static int
-spawn_worker(struct sjob *sj, pid_t *pid)
+spawn_worker(struct sjob *sj, int evfd, pid_t *pid)
 {
 	struct daemon *d = sj->s->d;
 	posix_spawn_file_actions_t fa;
@@ -773,7 +805,7 @@ spawn_worker(struct sjob *sj, pid_t *pid)
 	sigset_t none, dflt;
 	char grace[16], limit[32], log[PATH_MAX];
 	char *argv[] = { d->cfg.worker_path, "train", "--job-dir", sj->dir,
-	    "--grace", grace, "--log-limit", limit, NULL };
+	    "--grace", grace, "--log-limit", limit, "--events-fd", "3", NULL };
 	int rc;
 
 	snprintf(grace, sizeof(grace), "%d", d->cfg.grace_s);
@@ -784,8 +816,10 @@ spawn_worker(struct sjob *sj, pid_t *pid)
 	posix_spawn_file_actions_addopen(&fa, 1, log,
 	    O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	/* Nothing of the daemon's (or what it inherited) reaches the worker. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* dup2 clears close-on-exec on fd 3 (evfd is never 3: 0-2 are open). */
+	posix_spawn_file_actions_adddup2(&fa, evfd, 3);
+	/* Nothing else of the daemon's (or what it inherited) reaches it. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigfillset(&dflt);
@@ -860,7 +894,7 @@ sj_launch(struct sched *s, struct store_tj *row)
 	struct sjob *sj = sj_new(s, row);
 	char reason[512];
 	pid_t pid;
-	int rc;
+	int rc, sv[2];
 
 	if (worker_alive(sj->dir)) {
 		/*
@@ -885,20 +919,28 @@ sj_launch(struct sched *s, struct store_tj *row)
 		sj_release(sj);
 		return;
 	}
-	if ((rc = prepare_dir(sj)) != 0 || (rc = spawn_worker(sj, &pid)) != 0) {
+	sv[0] = sv[1] = -1;
+	if ((rc = prepare_dir(sj)) != 0 ||
+	    (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 &&
+	    (rc = -errno) != 0) || (rc = spawn_worker(sj, sv[1], &pid)) != 0) {
+		if (sv[0] != -1) {
+			close(sv[0]);
+			close(sv[1]);
+		}
 		snprintf(reason, sizeof(reason), "InternalServerError: cannot "
 		    "start %s for this job in %s: %s", s->d->cfg.worker_path,
 		    sj->dir, td_strerror(rc));
 		settle(sj, "Failed", "Failed", reason);
 		return;
 	}
+	close(sv[1]);
 	sj->pid = pid;
 	sj->our_child = 1;
 	sj->row.worker_pid = pid;
 	set_str(&sj->row.launch_state, "running");
 	save(s, &sj->row);
 	log_debug("job %s: worker pid %ld", sj->row.name, (long)pid);
-	sj_connect(sj);
+	sj_attach(sj, sv[0]);
 }
 
 struct collect {

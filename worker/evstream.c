@@ -353,6 +353,24 @@ accept_all(struct evs *e)
 	}
 }
 
+int
+evs_adopt(struct evs *e, int fd)
+{
+	int fl;
+
+	if (e->nc == EVS_MAX_CLIENTS || (fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		close(fd);
+		return e->nc == EVS_MAX_CLIENTS ? TD_ELIMIT : -errno;
+	}
+	memset(&e->c[e->nc], 0, sizeof(e->c[e->nc]));
+	e->c[e->nc].fd = fd;
+	e->nc++;
+	(void)client_send(e, e->nc - 1);
+	return 0;
+}
+
 size_t
 evs_pollfds(struct evs *e, struct pollfd *pfds)
 {

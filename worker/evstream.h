@@ -35,6 +35,12 @@ int evs_open(const char *dir, struct evs **out, char *err, size_t errlen);
  */
 int evs_listen(struct evs *e, char *err, size_t errlen);
 /*
+ * Takes fd, a stream socket already connected to a client (tunerd hands
+ * its worker one end of a socketpair), as a client of worker.sock: it gets
+ * every event from the first. Takes ownership of fd (closed on failure).
+ */
+int evs_adopt(struct evs *e, int fd);
+/*
  * Appends {"seq":N,"time":T,"type":"<type>"<fields>} where fields is "" or
  * a JSON fragment starting with ',' (e.g. ",\"pid\":42"); fsyncs when sync.
  * The line (without '\n') is copied to line when not NULL.

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "launch.h"
@@ -36,7 +37,7 @@
 
 static const char usage_text[] =
 "usage: tunerd-worker train --job-dir DIR [--grace SECONDS] [--log-limit BYTES]\n"
-"                           [--cpus N] [-v]\n"
+"                           [--cpus N] [--events-fd FD] [-v]\n"
 "       tunerd-worker builtin ALGORITHM [--name value ...]\n"
 "       tunerd-worker serve --model PATH [--port N] [--host ADDR]\n"
 "       tunerd-worker serve --exec --model-dir DIR [--model PATH] --image IMAGE\n"
@@ -49,7 +50,8 @@ static const char usage_text[] =
 "  --grace SECONDS    SIGTERM to SIGKILL delay when stopping (default 10)\n"
 "  --log-limit BYTES  size cap of DIR/logs/output.log (default 67108864)\n"
 "  --cpus N           SM_NUM_CPUS and thread counts (default: online CPUs)\n"
-
+"  --events-fd FD     a connected socket (tunerd's end of a socketpair) that\n"
+"                     gets the events as a client of worker.sock would\n"
 "  -v                 more detail in the worker's own log (stderr)\n"
 "builtin  run a built-in algorithm as a training program (the worker runs\n"
 "         it for TrainingImage builtin:ALGORITHM)\n"
@@ -111,6 +113,12 @@ parse_train(int argc, char **argv, struct worker_opts *o)
 			if (td_parse_long(v, 1, 65536, &o->cpus) != 0)
 				return bad_value("--cpus", v);
 			o->cpus_given = 1;
+		} else if ((v = opt_value(argc, argv, &i, "--events-fd")) !=
+		    NULL) {
+			if (td_parse_long(v, 3, 65535, &n) != 0 ||
+			    fcntl((int)n, F_GETFD) == -1)
+				return bad_value("--events-fd", v);
+			o->events_fd = (int)n;
 		} else if (strcmp(argv[i], "-v") == 0) {
 			verbose++;
 		} else {
@@ -131,7 +139,7 @@ static int
 cmd_train(int argc, char **argv)
 {
 	struct worker_opts o = { NULL, WORKER_DEFAULT_GRACE,
-	    LOGCAP_DEFAULT_LIMIT, 0, 0 };
+	    LOGCAP_DEFAULT_LIMIT, 0, 0, -1 };
 	struct rlimit nocore = { 0, 0 };
 	int rc;
 

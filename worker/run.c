@@ -1069,6 +1069,9 @@ prepare(struct job *j, struct outcome *out)
 		fail(out, "InternalServerError: ", err);
 		return -1;
 	}
+	/* tunerd's own end first: it needs no connect (and no retry) at all. */
+	if (j->o->events_fd >= 0 && (rc = evs_adopt(j->evs, j->o->events_fd)) != 0)
+		log_warnx("--events-fd %d: %s", j->o->events_fd, td_strerror(rc));
 	emit_status(j, "Starting", "Preparing the instances for training");
 	if (load_spec(j, err, sizeof(err)) != 0 ||
 	    stage_layout(j->dir, err, sizeof(err)) != 0) {

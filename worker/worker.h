@@ -21,6 +21,7 @@ struct worker_opts {
 	size_t		 log_limit;	/* bytes of logs/output.log */
 	long		 cpus;		/* SM_NUM_CPUS */
 	int		 cpus_given;	/* --cpus was passed */
+	int		 events_fd;	/* tunerd's end of a socketpair, or -1 */
 };
 
 /*
