@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "http.h"
+#include "jsonw.h"
 #include "list.h"
 #include "log.h"
 #include "serving.h"
@@ -77,6 +78,9 @@ api_finish(struct api_ctx *c)
 
 	if (c->err.type != NULL) {
 		reply_error(c->conn, &c->err);
+	} else if (c->has_body) {
+		http_respond(c->conn, 200, JSON_TYPE, c->body.data, c->body.len,
+		    NULL);
 	} else {
 		if (c->out == NULL)
 			c->out = cJSON_CreateObject();
@@ -87,6 +91,8 @@ api_finish(struct api_ctx *c)
 	}
 	cJSON_Delete(c->out);
 	c->out = NULL;
+	buf_free(&c->body);
+	c->has_body = 0;
 	if (c->deferred)
 		free(c);
 }
@@ -102,6 +108,8 @@ api_defer(struct api_ctx *c)
 	copy->deferred = 1;
 	c->deferred = 1;	/* tells the dispatcher the answer is owed later */
 	c->out = NULL;
+	memset(&c->body, 0, sizeof(c->body));
+	c->has_body = 0;
 	return copy;
 }
 
@@ -154,6 +162,18 @@ api_list_query(const struct td_list_req *lr, struct store_list_q *q)
 	q->token = lr->next_token;
 }
 
+/* The error of a list run's code rc (not 0). */
+static void
+list_error(struct api_ctx *c, int rc)
+{
+	if (rc == TD_EINVAL)
+		apierr_set(&c->err, APIERR_VALIDATION, "Invalid NextToken: pass "
+		    "the NextToken of an earlier %s answer with the same SortBy",
+		    c->op->name);
+	else
+		api_store_error(c, rc, c->op->name, "list");
+}
+
 void
 api_list_page(struct api_ctx *c, const cJSON *req, const char *member,
     api_list_run run, void *arg)
@@ -170,14 +190,43 @@ api_list_page(struct api_ctx *c, const cJSON *req, const char *member,
 	c->out = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(c->out, member);
 	rc = run(c, &q, arr, arg, &next);
-	if (rc == TD_EINVAL)
-		apierr_set(&c->err, APIERR_VALIDATION, "Invalid NextToken: pass "
-		    "the NextToken of an earlier %s answer with the same SortBy",
-		    c->op->name);
-	else if (rc != 0)
-		api_store_error(c, rc, c->op->name, "list");
+	if (rc != 0)
+		list_error(c, rc);
 	else if (next != NULL)
 		cJSON_AddStringToObject(c->out, "NextToken", next);
+	free(next);
+	list_req_clear(&lr);
+}
+
+void
+api_list_page_w(struct api_ctx *c, const cJSON *req, const char *member,
+    api_list_run_w run, void *arg)
+{
+	struct td_list_req lr;
+	struct store_list_q q;
+	struct jsonw w;
+	char *next = NULL;
+	int rc;
+
+	if (list_req_decode(c->op, req, &lr, &c->err) != 0)
+		return;
+	api_list_query(&lr, &q);
+	buf_reset(&c->body);
+	/* ~300 bytes per summary: one allocation for most pages. */
+	buf_reserve(&c->body, 512 + 320 * (size_t)(q.limit > 0 ? q.limit : 0));
+	jsonw_init(&w, &c->body);
+	jsonw_obj_open(&w, NULL);
+	jsonw_arr_open(&w, member);
+	if ((rc = run(c, &q, &w, arg, &next)) != 0) {
+		list_error(c, rc);
+		buf_free(&c->body);
+	} else {
+		jsonw_arr_close(&w);
+		if (next != NULL)
+			jsonw_str(&w, "NextToken", next);
+		jsonw_obj_close(&w);
+		c->has_body = 1;
+	}
 	free(next);
 	list_req_clear(&lr);
 }

@@ -3,7 +3,9 @@
  * shapes every answer (JSON 1.1 success bodies, SageMaker-style errors).
  *
  * A handler gets a validated request (through proto/) and a context; it
- * either fills c->out (a cJSON object the context owns) or an error in
+ * either fills c->out (a cJSON object the context owns), or writes the
+ * answer's JSON text into c->body with daemon/jsonw.h and sets
+ * c->has_body (faster: no tree, no printf per number), or an error in
  * c->err and returns, or calls api_defer() and finishes later with
  * api_finish() (e.g. after a search ran on the threadpool).
  */
@@ -13,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "apierr.h"
+#include "buf.h"
 #include "proto.h"
 
 struct daemon;
@@ -24,6 +27,8 @@ struct api_ctx {
 	struct http_conn	*conn;
 	const struct proto_op	*op;
 	cJSON			*out;		/* response body, owned */
+	struct buf		 body;		/* or its text, if has_body */
+	int			 has_body;
 	struct apierr		 err;
 	int			 deferred;
 };
@@ -36,7 +41,7 @@ void api_http_handler(struct http_conn *conn, const struct http_request *req,
 
 /* Keeps c alive after the handler returns; answer later with api_finish(). */
 struct api_ctx *api_defer(struct api_ctx *c);
-/* Sends c->out or c->err and frees a deferred c. */
+/* Sends c->err, else c->body (has_body) or c->out; frees a deferred c. */
 void api_finish(struct api_ctx *c);
 
 /* Fills c->err from a store/other code for the resource kind and name. */
@@ -45,6 +50,13 @@ void api_store_error(struct api_ctx *c, int rc, const char *kind,
 
 /* Builds an ARN for a resource kind ("training-job") and name; caller frees. */
 char *api_arn(const char *kind, const char *name);
+
+/*
+ * Appends the DescribeTrainingJob answer for row tj to b (api_training.c),
+ * written with jsonw; the caller owns b.
+ */
+struct store_tj;
+void api_training_describe_body(const struct store_tj *tj, struct buf *b);
 
 /* The handlers, by operation (api_training.c, api_tuning.c, ...). */
 void api_create_training_job(struct api_ctx *c, const cJSON *req);
@@ -92,5 +104,16 @@ typedef int (*api_list_run)(struct api_ctx *c, const struct store_list_q *q,
 /* Decodes req as c->op's list request, answers {member: [...], NextToken}. */
 void api_list_page(struct api_ctx *c, const cJSON *req, const char *member,
     api_list_run run, void *arg);
+
+/*
+ * The same page written with jsonw (jsonw.h) into c->body: run() writes
+ * each row as an array element of w (jsonw_obj_open(w, NULL) ...); same
+ * return codes as api_list_run.
+ */
+struct jsonw;
+typedef int (*api_list_run_w)(struct api_ctx *c, const struct store_list_q *q,
+    struct jsonw *w, void *arg, char **next);
+void api_list_page_w(struct api_ctx *c, const cJSON *req, const char *member,
+    api_list_run_w run, void *arg);
 
 #endif

@@ -5,7 +5,10 @@
  *
  * Handlers validate through proto/, run one short store call and hand
  * the rest to the scheduler. A create is one INSERT: the job exists
- * entirely or not at all.
+ * entirely or not at all. Answers other than Create's are written with
+ * jsonw (daemon/jsonw.h), the same bytes cJSON printed; a Describe of a
+ * finished job is kept in the store's answer cache (store.h), which
+ * every write of the row drops.
  */
 #include <sys/stat.h>
 
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -23,67 +27,13 @@
 #include "daemon.h"
 #include "err.h"
 #include "event.h"
+#include "jsonw.h"
 #include "list.h"
 #include "log.h"
 #include "sched.h"
 #include "store.h"
 #include "training.h"
 #include "util.h"
-
-static void
-add_time(cJSON *o, const char *k, double t)
-{
-	if (t > 0)
-		cJSON_AddNumberToObject(o, k, t);
-}
-
-static void
-add_raw_json(cJSON *o, const char *k, const char *json)
-{
-	cJSON *v;
-
-	if (json != NULL && (v = cJSON_Parse(json)) != NULL)
-		cJSON_AddItemToObject(o, k, v);
-}
-
-/* Copies members of the stored request into the Describe answer. */
-static void
-copy_request_members(cJSON *out, const cJSON *req)
-{
-	static const char *const keys[] = {
-		"HyperParameters", "AlgorithmSpecification", "RoleArn",
-		"InputDataConfig", "OutputDataConfig", "ResourceConfig",
-		"StoppingCondition", "Environment", "RetryStrategy",
-		"VpcConfig", "EnableNetworkIsolation",
-		"EnableInterContainerTrafficEncryption",
-		"EnableManagedSpotTraining", "CheckpointConfig",
-		"DebugHookConfig", "ExperimentConfig", "ProfilerConfig",
-		"RemoteDebugConfig", "InfraCheckConfig",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const cJSON *v = cJSON_GetObjectItem(req, keys[i]);
-
-		if (v != NULL)
-			cJSON_AddItemToObject(out, keys[i],
-			    cJSON_Duplicate(v, 1));
-	}
-	if (cJSON_GetObjectItem(out, "HyperParameters") == NULL)
-		cJSON_AddObjectToObject(out, "HyperParameters");
-	if (cJSON_GetObjectItem(out, "ResourceConfig") == NULL) {
-		cJSON *rc = cJSON_AddObjectToObject(out, "ResourceConfig");
-
-		cJSON_AddStringToObject(rc, "InstanceType", "local");
-		cJSON_AddNumberToObject(rc, "InstanceCount", 1);
-		cJSON_AddNumberToObject(rc, "VolumeSizeInGB", 0);
-	}
-	if (cJSON_GetObjectItem(out, "StoppingCondition") == NULL) {
-		cJSON *sc = cJSON_AddObjectToObject(out, "StoppingCondition");
-
-		cJSON_AddNumberToObject(sc, "MaxRuntimeInSeconds", 86400);
-	}
-}
 
 static double
 training_seconds(const struct store_tj *tj)
@@ -95,42 +45,228 @@ training_seconds(const struct store_tj *tj)
 	return end > tj->training_start ? end - tj->training_start : 0;
 }
 
-/* The DescribeTrainingJob answer for a row; the caller owns it. */
-static cJSON *
-api_training_job_json(const struct store_tj *tj)
+/*
+ * Describe is written with jsonw (no cJSON tree, no printf per number),
+ * in the member order the cJSON version had; the stored request and the
+ * stored transitions and final metrics (JSON text cJSON or SQLite printed)
+ * are copied with jsonw_canon(), which gives the values cJSON's parse and
+ * print gave. Text that the fast copy refuses (not one compact JSON
+ * value: only a hand-edited database has that) goes through cJSON as
+ * before: tests/unit/test_api_training.c compares the two on many rows.
+ */
+#define REQ_MAX_MEMBERS	64
+
+static const char *const req_keys[] = {
+	"HyperParameters", "AlgorithmSpecification", "RoleArn",
+	"InputDataConfig", "OutputDataConfig", "ResourceConfig",
+	"StoppingCondition", "Environment", "RetryStrategy",
+	"VpcConfig", "EnableNetworkIsolation",
+	"EnableInterContainerTrafficEncryption",
+	"EnableManagedSpotTraining", "CheckpointConfig",
+	"DebugHookConfig", "ExperimentConfig", "ProfilerConfig",
+	"RemoteDebugConfig", "InfraCheckConfig",
+};
+#define REQ_KEYS (sizeof(req_keys) / sizeof(req_keys[0]))
+
+/* The defaults of members a request may leave out. */
+static void
+request_defaults(struct jsonw *w, const int have[3])
 {
-	cJSON *out = cJSON_CreateObject(), *req;
-	char *arn = api_arn("training-job", tj->name);
+	if (!have[0]) {
+		jsonw_obj_open(w, "HyperParameters");
+		jsonw_obj_close(w);
+	}
+	if (!have[1]) {
+		jsonw_obj_open(w, "ResourceConfig");
+		jsonw_str(w, "InstanceType", "local");
+		jsonw_int(w, "InstanceCount", 1);
+		jsonw_int(w, "VolumeSizeInGB", 0);
+		jsonw_obj_close(w);
+	}
+	if (!have[2]) {
+		jsonw_obj_open(w, "StoppingCondition");
+		jsonw_int(w, "MaxRuntimeInSeconds", 86400);
+		jsonw_obj_close(w);
+	}
+}
+
+/* Notes key i in have[]: HyperParameters, ResourceConfig, StoppingCondition. */
+static void
+request_have(int have[3], size_t i)
+{
+	have[0] |= i == 0;
+	have[1] |= i == 5;
+	have[2] |= i == 6;
+}
+
+/* The request members through cJSON (the slow path, as before). */
+static void
+request_members_cjson(struct jsonw *w, const char *request)
+{
+	cJSON *req = cJSON_Parse(request);
+	int have[3] = { 0, 0, 0 };
+	size_t i;
+
+	if (req == NULL)
+		return;
+	for (i = 0; i < REQ_KEYS; i++) {
+		const cJSON *v = cJSON_GetObjectItem(req, req_keys[i]);
+		char *txt;
+
+		if (v == NULL || (txt = cJSON_PrintUnformatted(v)) == NULL)
+			continue;
+		jsonw_raw(w, req_keys[i], txt, strlen(txt));
+		cJSON_free(txt);
+		request_have(have, i);
+	}
+	request_defaults(w, have);
+	cJSON_Delete(req);
+}
+
+/*
+ * Copies members of the stored request into the Describe answer: the
+ * first member whose name matches each key, ignoring case (as
+ * cJSON_GetObjectItem() did).
+ */
+static void
+request_members(struct jsonw *w, const char *request)
+{
+	struct jsonw_member m[REQ_MAX_MEMBERS];
+	struct jsonw save = *w;
+	size_t start = w->b->len, i, klen;
+	int n, k, have[3] = { 0, 0, 0 };
+
+	if (request == NULL)
+		return;
+	if ((n = jsonw_members(request, strlen(request), m,
+	    REQ_MAX_MEMBERS)) < 0)
+		goto slow;
+	for (i = 0; i < REQ_KEYS; i++) {
+		klen = strlen(req_keys[i]);
+		for (k = 0; k < n; k++)
+			if (m[k].key_len == klen &&
+			    strncasecmp(m[k].key, req_keys[i], klen) == 0)
+				break;
+		if (k == n)
+			continue;
+		if (jsonw_canon(w, req_keys[i], m[k].val, m[k].val_len) != 0)
+			goto slow;
+		request_have(have, i);
+	}
+	request_defaults(w, have);
+	return;
+slow:
+	*w = save;
+	w->b->len = start;
+	if (w->b->data != NULL)
+		w->b->data[start] = '\0';
+	request_members_cjson(w, request);
+}
+
+/* A stored JSON column as a member; absent when NULL or not JSON. */
+static int
+stored_json(struct jsonw *w, const char *key, const char *json)
+{
+	cJSON *v;
+	char *txt;
+
+	if (json == NULL)
+		return 0;
+	if (jsonw_canon(w, key, json, strlen(json)) == 0)
+		return 1;
+	if ((v = cJSON_Parse(json)) == NULL)
+		return 0;
+	if ((txt = cJSON_PrintUnformatted(v)) != NULL)
+		jsonw_raw(w, key, txt, strlen(txt));
+	cJSON_free(txt);
+	cJSON_Delete(v);
+	return txt != NULL;
+}
+
+static void
+put_time(struct jsonw *w, const char *k, double t)
+{
+	if (t > 0)
+		jsonw_num(w, k, t);
+}
+
+static void
+put_str(struct jsonw *w, const char *k, const char *s)
+{
+	if (s != NULL)
+		jsonw_str(w, k, s);
+}
+
+/*
+ * The ARN of a training job, written as a string member: api_arn()'s
+ * text, built on the stack (a List writes one per row).
+ */
+static void
+put_arn(struct jsonw *w, const char *k, const char *name)
+{
+	static const char pre[] = "arn:aws:sagemaker:local:000000000000:"
+	    "training-job/";
+	char arn[sizeof(pre) + 128], *arnp;
+	size_t n = strlen(name), i;
+
+	if (n >= 128) {
+		arnp = api_arn("training-job", name);
+		jsonw_str(w, k, arnp);
+		free(arnp);
+		return;
+	}
+	memcpy(arn, pre, sizeof(pre) - 1);
+	for (i = 0; i < n; i++)
+		arn[sizeof(pre) - 1 + i] = (name[i] >= 'A' && name[i] <= 'Z') ?
+		    (char)(name[i] + 32) : name[i];
+	jsonw_strn(w, k, arn, sizeof(pre) - 1 + n);
+}
+
+void
+api_training_describe_body(const struct store_tj *tj, struct buf *b)
+{
+	struct jsonw w;
 	double secs = training_seconds(tj);
 
-	cJSON_AddStringToObject(out, "TrainingJobName", tj->name);
-	cJSON_AddStringToObject(out, "TrainingJobArn", arn);
-	free(arn);
-	cJSON_AddStringToObject(out, "TrainingJobStatus", tj->status);
-	cJSON_AddStringToObject(out, "SecondaryStatus", tj->secondary);
-	if (tj->failure_reason != NULL)
-		cJSON_AddStringToObject(out, "FailureReason", tj->failure_reason);
+	jsonw_init(&w, b);
+	jsonw_obj_open(&w, NULL);
+	put_str(&w, "TrainingJobName", tj->name);
+	put_arn(&w, "TrainingJobArn", tj->name);
+	put_str(&w, "TrainingJobStatus", tj->status);
+	put_str(&w, "SecondaryStatus", tj->secondary);
+	put_str(&w, "FailureReason", tj->failure_reason);
 	if (tj->model_artifact != NULL) {
-		cJSON *ma = cJSON_AddObjectToObject(out, "ModelArtifacts");
+		jsonw_obj_open(&w, "ModelArtifacts");
+		jsonw_str(&w, "S3ModelArtifacts", tj->model_artifact);
+		jsonw_obj_close(&w);
+	}
+	request_members(&w, tj->request);
+	put_time(&w, "CreationTime", tj->creation_time);
+	put_time(&w, "TrainingStartTime", tj->training_start);
+	put_time(&w, "TrainingEndTime", tj->training_end);
+	put_time(&w, "LastModifiedTime", tj->last_modified);
+	stored_json(&w, "SecondaryStatusTransitions", tj->transitions);
+	if (!stored_json(&w, "FinalMetricDataList", tj->final_metrics)) {
+		jsonw_arr_open(&w, "FinalMetricDataList");
+		jsonw_arr_close(&w);
+	}
+	jsonw_num(&w, "TrainingTimeInSeconds", floor(secs));
+	jsonw_num(&w, "BillableTimeInSeconds", floor(secs));
+	jsonw_obj_close(&w);
+}
 
-		cJSON_AddStringToObject(ma, "S3ModelArtifacts",
-		    tj->model_artifact);
-	}
-	if ((req = cJSON_Parse(tj->request)) != NULL) {
-		copy_request_members(out, req);
-		cJSON_Delete(req);
-	}
-	add_time(out, "CreationTime", tj->creation_time);
-	add_time(out, "TrainingStartTime", tj->training_start);
-	add_time(out, "TrainingEndTime", tj->training_end);
-	add_time(out, "LastModifiedTime", tj->last_modified);
-	add_raw_json(out, "SecondaryStatusTransitions", tj->transitions);
-	add_raw_json(out, "FinalMetricDataList", tj->final_metrics);
-	if (cJSON_GetObjectItem(out, "FinalMetricDataList") == NULL)
-		cJSON_AddArrayToObject(out, "FinalMetricDataList");
-	cJSON_AddNumberToObject(out, "TrainingTimeInSeconds", floor(secs));
-	cJSON_AddNumberToObject(out, "BillableTimeInSeconds", floor(secs));
-	return out;
+/*
+ * A body may be cached when it does not depend on the clock and the job
+ * is done: a terminal job whose training time is fixed.
+ */
+static int
+describe_cacheable(const struct store_tj *tj)
+{
+	if (tj->training_start > 0 && tj->training_end <= 0)
+		return 0;
+	return tj->status != NULL && (strcmp(tj->status, "Completed") == 0 ||
+	    strcmp(tj->status, "Failed") == 0 ||
+	    strcmp(tj->status, "Stopped") == 0);
 }
 
 void
@@ -163,51 +299,64 @@ void
 api_describe_training_job(struct api_ctx *c, const cJSON *req)
 {
 	struct store_tj tj;
+	const char *body;
 	char *name = NULL;
+	size_t len;
 	int rc;
 
 	if (proto_req_name(c->op, req, &name, &c->err) != 0)
 		return;
+	buf_reset(&c->body);
+	if (store_tj_cache_get(c->d->store, name, &body, &len) == 0) {
+		buf_append(&c->body, body, len);
+		c->has_body = 1;
+		free(name);
+		return;
+	}
 	if ((rc = store_tj_get(c->d->store, name, &tj)) != 0) {
 		api_store_error(c, rc, "training job", name);
 		free(name);
 		return;
 	}
-	c->out = api_training_job_json(&tj);
+	buf_reserve(&c->body, 4096);
+	api_training_describe_body(&tj, &c->body);
+	c->has_body = 1;
+	if (describe_cacheable(&tj))
+		store_tj_cache_put(c->d->store, tj.id, tj.name, c->body.data,
+		    c->body.len);
 	store_tj_clear(&tj);
 	free(name);
 }
 
+/* One TrainingJobSummary. */
 static int
-list_row(struct store_tj *tj, void *arg)
+list_row(const struct store_tj_sum *r, void *arg)
 {
-	cJSON *arr = arg, *o = cJSON_CreateObject();
-	char *arn = api_arn("training-job", tj->name);
+	struct jsonw *w = arg;
 
-	cJSON_AddStringToObject(o, "TrainingJobName", tj->name);
-	cJSON_AddStringToObject(o, "TrainingJobArn", arn);
-	free(arn);
-	add_time(o, "CreationTime", tj->creation_time);
-	add_time(o, "TrainingEndTime", tj->training_end);
-	add_time(o, "LastModifiedTime", tj->last_modified);
-	cJSON_AddStringToObject(o, "TrainingJobStatus", tj->status);
-	cJSON_AddStringToObject(o, "SecondaryStatus", tj->secondary);
-	cJSON_AddItemToArray(arr, o);
-	store_tj_clear(tj);
+	jsonw_obj_open(w, NULL);
+	put_str(w, "TrainingJobName", r->name);
+	put_arn(w, "TrainingJobArn", r->name != NULL ? r->name : "");
+	put_time(w, "CreationTime", r->creation_time);
+	put_time(w, "TrainingEndTime", r->training_end);
+	put_time(w, "LastModifiedTime", r->last_modified);
+	put_str(w, "TrainingJobStatus", r->status);
+	put_str(w, "SecondaryStatus", r->secondary);
+	jsonw_obj_close(w);
 	return 0;
 }
 
 static int
-list_run(struct api_ctx *c, const struct store_list_q *q, cJSON *arr,
+list_run(struct api_ctx *c, const struct store_list_q *q, struct jsonw *w,
     void *arg, char **next)
 {
-	return store_tj_list(c->d->store, q, list_row, arr, next);
+	return store_tj_list_sum(c->d->store, q, list_row, w, next);
 }
 
 void
 api_list_training_jobs(struct api_ctx *c, const cJSON *req)
 {
-	api_list_page(c, req, "TrainingJobSummaries", list_run, NULL);
+	api_list_page_w(c, req, "TrainingJobSummaries", list_run, NULL);
 }
 
 void
@@ -317,13 +466,17 @@ api_get_training_job_logs(struct api_ctx *c, const cJSON *req)
 		/* Never split a UTF-8 character across two answers. */
 		if ((long)n == max)
 			n = utf8_cut(data, n);
-		c->out = cJSON_CreateObject();
+		struct jsonw w;
+
 		buf_json_str(&b, data ? data : "", n);
-		cJSON_AddItemToObject(c->out, "Data", cJSON_CreateRaw(b.data));
-		cJSON_AddNumberToObject(c->out, "NextOffset", (double)off +
-		    (double)n);
-		cJSON_AddBoolToObject(c->out, "Finished",
-		    is_terminal(tj.status) && off + (long)n >= size);
+		jsonw_init(&w, &c->body);
+		jsonw_obj_open(&w, NULL);
+		jsonw_raw(&w, "Data", b.data, b.len);
+		jsonw_num(&w, "NextOffset", (double)off + (double)n);
+		jsonw_bool(&w, "Finished", is_terminal(tj.status) &&
+		    off + (long)n >= size);
+		jsonw_obj_close(&w);
+		c->has_body = 1;
 	}
 	buf_free(&b);
 	free(data);
@@ -331,29 +484,33 @@ api_get_training_job_logs(struct api_ctx *c, const cJSON *req)
 	free(name);
 }
 
+/* GetTrainingJobMetrics' series, written as the rows come (name order). */
 struct series {
-	cJSON	*metrics;
-	cJSON	*cur;
-	char	 name[256];
+	struct jsonw	*w;
+	int		 open;
+	char		 name[256];
 };
 
 static int
 metric_row(const char *name, double t, double v, void *arg)
 {
 	struct series *s = arg;
-	cJSON *o;
 
-	if (s->cur == NULL || strcmp(s->name, name) != 0) {
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "MetricName", name);
-		s->cur = cJSON_AddArrayToObject(o, "Values");
-		cJSON_AddItemToArray(s->metrics, o);
+	if (!s->open || strcmp(s->name, name) != 0) {
+		if (s->open) {
+			jsonw_arr_close(s->w);
+			jsonw_obj_close(s->w);
+		}
+		jsonw_obj_open(s->w, NULL);
+		jsonw_str(s->w, "MetricName", name);
+		jsonw_arr_open(s->w, "Values");
+		s->open = 1;
 		snprintf(s->name, sizeof(s->name), "%s", name);
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "Timestamp", t);
-	cJSON_AddNumberToObject(o, "Value", v);
-	cJSON_AddItemToArray(s->cur, o);
+	jsonw_obj_open(s->w, NULL);
+	jsonw_num(s->w, "Timestamp", t);
+	jsonw_num(s->w, "Value", v);
+	jsonw_obj_close(s->w);
 	return 0;
 }
 
@@ -362,6 +519,7 @@ api_get_training_job_metrics(struct api_ctx *c, const cJSON *req)
 {
 	struct store_tj tj;
 	struct series s = { 0 };
+	struct jsonw w;
 	char *name = NULL;
 	int rc;
 
@@ -372,10 +530,19 @@ api_get_training_job_metrics(struct api_ctx *c, const cJSON *req)
 		free(name);
 		return;
 	}
-	c->out = cJSON_CreateObject();
-	cJSON_AddStringToObject(c->out, "TrainingJobName", name);
-	s.metrics = cJSON_AddArrayToObject(c->out, "Metrics");
+	jsonw_init(&w, &c->body);
+	jsonw_obj_open(&w, NULL);
+	jsonw_str(&w, "TrainingJobName", name);
+	jsonw_arr_open(&w, "Metrics");
+	s.w = &w;
 	store_metrics_get(c->d->store, tj.id, metric_row, &s);
+	if (s.open) {
+		jsonw_arr_close(&w);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+	c->has_body = 1;
 	store_tj_clear(&tj);
 	free(name);
 }

@@ -2,17 +2,34 @@
  * store.c - the SQLite store. Owns the connection and every SQL statement
  * of tunerd; nothing else in the tree speaks SQL (DESIGN.md).
  *
- * Invariants: statements are prepared once (persistent) and reset after
- * each use; the schema version is PRAGMA user_version, advanced by one
+ * Invariants: statements are prepared once (persistent; the dynamic
+ * List* queries once per distinct text, see store__prepare()) and reset
+ * after each use; the schema version is PRAGMA user_version, advanced by one
  * migration at a time, each in its own transaction; journal_mode=WAL and
  * synchronous=NORMAL (a crash may lose the last transactions of the
  * daemon's own bookkeeping, never corrupt it; job outcomes are also on
  * disk in each job's events.jsonl and are replayed at start).
+ *
+ * WAL checkpoints never run on the caller's thread (the daemon's loop):
+ * wal_autocheckpoint=0, and a commit that leaves CKPT_PAGES or more in
+ * the WAL wakes the checkpointer, a thread of the store with its own
+ * connection that runs a PASSIVE checkpoint (never waits for a lock,
+ * never takes the writer's: the loop's commits go on meanwhile, and its
+ * connection sees no SQLITE_BUSY from it), at most one per CKPT_GAP_MS
+ * (a WAL past CKPT_HARD_PAGES, which only a burst of commits with no
+ * pause makes, is checkpointed by the committing thread: see ckpt_hook).
+ * The fsyncs of a checkpoint (up to 6 ms each here) used to stall every
+ * request queued behind the commit that triggered it. The thread is ours
+ * rather than libuv's threadpool's: the store has no loop, and
+ * store_close() joins it before closing either connection (the main one
+ * last, so that its close checkpoints and removes the WAL as before).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -21,6 +38,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 extern const struct td_embedded td_migrations[];
 
@@ -157,6 +175,242 @@ store_migrate(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- dynamic statements ---------------------------------------------- */
+
+#define SQLC_N	32
+
+struct store_sqlc {
+	struct {
+		char		*sql;
+		sqlite3_stmt	*s;
+		int		 busy;
+	} e[SQLC_N];
+	unsigned int	 next;
+};
+
+sqlite3_stmt *
+store__prepare(struct store *st, const char *sql)
+{
+	struct store_sqlc *c = st->sqlc;
+	sqlite3_stmt *s = NULL;
+	unsigned int i, k;
+	char *copy;
+
+	if (c == NULL && (c = st->sqlc = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < SQLC_N; i++)
+		if (c->e[i].sql != NULL && !c->e[i].busy &&
+		    strcmp(c->e[i].sql, sql) == 0) {
+			c->e[i].busy = 1;
+			return c->e[i].s;
+		}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+	    NULL) != SQLITE_OK) {
+		log_warnx("store: %s: %s", sql, sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	/* Round robin over the slots not in use; all in use: uncached. */
+	for (i = 0; i < SQLC_N; i++) {
+		k = (c->next + i) % SQLC_N;
+		if (c->e[k].busy)
+			continue;
+		if ((copy = strdup(sql)) == NULL)
+			break;
+		sqlite3_finalize(c->e[k].s);
+		free(c->e[k].sql);
+		c->e[k].sql = copy;
+		c->e[k].s = s;
+		c->e[k].busy = 1;
+		c->next = k + 1;
+		break;
+	}
+	return s;
+}
+
+void
+store__release(struct store *st, sqlite3_stmt *s)
+{
+	struct store_sqlc *c = st->sqlc;
+	unsigned int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; c != NULL && i < SQLC_N; i++)
+		if (c->e[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			c->e[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
+static void
+sqlc_free(struct store_sqlc *c)
+{
+	unsigned int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < SQLC_N; i++) {
+		sqlite3_finalize(c->e[i].s);
+		free(c->e[i].sql);
+	}
+	free(c);
+}
+
+/* ---- the checkpointer ------------------------------------------------ */
+
+#define CKPT_PAGES	1000	/* SQLite's own autocheckpoint default */
+#define CKPT_HARD_PAGES	4000
+#define CKPT_GAP_MS	100
+
+struct store_ckpt {
+	thrd_t		 th;
+	mtx_t		 mu;
+	cnd_t		 cv;
+	sqlite3		*db;		/* the checkpointer's connection */
+	int		 want, stop;
+	long		 runs;		/* checkpoints run (under mu) */
+};
+
+/* Runs a PASSIVE checkpoint when woken, no closer than CKPT_GAP_MS apart. */
+static int
+ckpt_main(void *arg)
+{
+	struct store_ckpt *c = arg;
+	uint64_t last = 0, now;
+	struct timespec ts;
+	int nlog, nckpt, rc;
+
+	mtx_lock(&c->mu);
+	for (;;) {
+		while (!c->want && !c->stop)
+			cnd_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		now = td_mono_ns();
+		if (last != 0 && now - last < CKPT_GAP_MS * 1000000ULL) {
+			timespec_get(&ts, TIME_UTC);
+			ts.tv_nsec += (long)(CKPT_GAP_MS * 1000000ULL -
+			    (now - last));
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			cnd_timedwait(&c->cv, &c->mu, &ts);
+			continue;
+		}
+		c->want = 0;
+		mtx_unlock(&c->mu);
+		rc = sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warnx("store: checkpoint: %s", sqlite3_errmsg(c->db));
+		last = td_mono_ns();
+		mtx_lock(&c->mu);
+		c->runs++;
+	}
+	mtx_unlock(&c->mu);
+	return 0;
+}
+
+/*
+ * sqlite3_wal_hook: after each commit of the main connection, on its
+ * thread. A PASSIVE checkpoint beside a writer that never pauses never
+ * catches up, and the WAL only restarts from its beginning when one did:
+ * past CKPT_HARD_PAGES (a sustained burst of commits), this thread
+ * checkpoints the rest itself, as SQLite's autocheckpoint always did.
+ * Busy (the checkpointer is at it) is fine: the next commit retries.
+ */
+static int
+ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store_ckpt *c = arg;
+
+	if (pages >= CKPT_HARD_PAGES) {
+		(void)sqlite3_wal_checkpoint_v2(db, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		return SQLITE_OK;
+	}
+	if (pages >= CKPT_PAGES) {
+		mtx_lock(&c->mu);
+		c->want = 1;
+		cnd_signal(&c->cv);
+		mtx_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void
+ckpt_free(struct store_ckpt *c)
+{
+	if (c == NULL)
+		return;
+	mtx_lock(&c->mu);
+	c->stop = 1;
+	cnd_signal(&c->cv);
+	mtx_unlock(&c->mu);
+	thrd_join(c->th, NULL);
+	sqlite3_close(c->db);
+	mtx_destroy(&c->mu);
+	cnd_destroy(&c->cv);
+	free(c);
+}
+
+/*
+ * Starts the checkpointer on path and hands the main connection's
+ * checkpoints to it. On failure SQLite's automatic checkpoints stay (on
+ * the caller's thread, as before): slower, never wrong.
+ */
+static void
+ckpt_start(struct store *st, const char *path)
+{
+	struct store_ckpt *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		log_warnx("store: checkpointer: %s", c->db ?
+		    sqlite3_errmsg(c->db) : "out of memory");
+		sqlite3_close(c->db);
+		free(c);
+		return;
+	}
+	if (mtx_init(&c->mu, mtx_plain) != thrd_success ||
+	    cnd_init(&c->cv) != thrd_success ||
+	    thrd_create(&c->th, ckpt_main, c) != thrd_success) {
+		log_warnx("store: checkpointer thread: cannot start");
+		sqlite3_close(c->db);
+		mtx_destroy(&c->mu);
+		cnd_destroy(&c->cv);
+		free(c);
+		return;
+	}
+	st->ckpt = c;
+	if (store_exec(st, "PRAGMA wal_autocheckpoint=0") != 0) {
+		ckpt_free(c);
+		st->ckpt = NULL;
+		return;
+	}
+	sqlite3_wal_hook(st->db, ckpt_hook, c);
+}
+
+long
+store_checkpoints(struct store *st)
+{
+	long n;
+
+	if (st->ckpt == NULL)
+		return -1;
+	mtx_lock(&st->ckpt->mu);
+	n = st->ckpt->runs;
+	mtx_unlock(&st->ckpt->mu);
+	return n;
+}
+
 int
 store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
@@ -186,6 +440,7 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 		store_close(st);
 		return rc;
 	}
+	ckpt_start(st, path);
 	*out = st;
 	return 0;
 }
@@ -197,8 +452,16 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	/* The checkpointer first: the main connection, closed last, then
+	 * checkpoints and removes the WAL itself. */
+	if (st->ckpt != NULL) {
+		sqlite3_wal_hook(st->db, NULL, NULL);
+		ckpt_free(st->ckpt);
+	}
 	for (i = 0; i < STMT__COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
+	sqlc_free(st->sqlc);
+	store__tjc_free(st->tjc);
 	sqlite3_close(st->db);
 	free(st);
 }

@@ -1,8 +1,9 @@
 /*
  * store.h - tunerd's SQLite store: the only code that holds SQL.
  *
- * One connection, owned by the loop thread; tunerd is the only writer
- * (WAL, synchronous=NORMAL). Rows come back as plain structs whose
+ * One connection, owned by the loop thread, and one more that only the
+ * store's checkpointer thread uses; tunerd is the only writer (WAL,
+ * synchronous=NORMAL). Rows come back as plain structs whose
  * strings the caller owns and releases with the matching *_clear().
  * Every function returns 0 or a negative code (err.h): TD_ENOTFOUND,
  * TD_EEXIST for a duplicate name, TD_EDB for anything SQLite refused
@@ -22,6 +23,13 @@ void store_close(struct store *st);
 /* PRAGMA integrity_check; 0 if "ok". */
 int store_integrity(struct store *st, char *err, size_t errlen);
 int store_schema_version(struct store *st);
+
+/*
+ * WAL checkpoints run on the store's own thread (see store.c); the number
+ * it has run so far, or -1 when it could not start (SQLite then
+ * checkpoints on the committing thread, as it does by default).
+ */
+long store_checkpoints(struct store *st);
 
 int store_begin(struct store *st);
 int store_commit(struct store *st);
@@ -85,6 +93,47 @@ struct store_list_q {
 /* Calls fn for each row of the page; *next gets the next page's token (caller frees) or NULL. */
 int store_tj_list(struct store *st, const struct store_list_q *q,
     store_tj_fn fn, void *arg, char **next);
+
+/*
+ * A training job's summary (ListTrainingJobs' columns), borrowed: the
+ * strings are SQLite's and valid only during the callback.
+ */
+struct store_tj_sum {
+	int64_t		 id;
+	const char	*name;
+	const char	*status;
+	const char	*secondary;
+	double		 creation_time;
+	double		 last_modified;
+	double		 training_end;		/* 0 = unset */
+};
+typedef int (*store_tj_sum_fn)(const struct store_tj_sum *s, void *arg);
+/* store_tj_list() reading only the summary columns (no copies). */
+int store_tj_list_sum(struct store *st, const struct store_list_q *q,
+    store_tj_sum_fn fn, void *arg, char **next);
+
+/*
+ * A bounded cache of rendered answers per training job (the body of
+ * DescribeTrainingJob), kept here so that every write of the row drops
+ * the job's entry: store_tj_update() and store_tj_insert() invalidate,
+ * and nothing else writes training_jobs. The caller must only put a body
+ * that is a pure function of the row (not of the clock). A put while a
+ * transaction is open is ignored (a rollback would leave a body of rows
+ * that never were). Bounds: STORE_TJC_SLOTS entries (two-way by hash;
+ * a put into a full pair replaces one), STORE_TJC_MAX_BODY bytes per body and
+ * STORE_TJC_MAX_BYTES in all (a put past it is ignored).
+ */
+#define STORE_TJC_SLOTS		4096
+#define STORE_TJC_MAX_BODY	(64 * 1024)
+#define STORE_TJC_MAX_BYTES	(16 * 1024 * 1024)
+/* 0 and *body (borrowed until the next store call) or TD_ENOTFOUND. */
+int store_tj_cache_get(struct store *st, const char *name, const char **body,
+    size_t *len);
+/* Copies body as the answer for job id named name. */
+void store_tj_cache_put(struct store *st, int64_t id, const char *name,
+    const char *body, size_t len);
+/* Drops every entry (e.g. after an out-of-band change of the table). */
+void store_tj_cache_clear(struct store *st);
 
 int store_metric_add(struct store *st, int64_t job_id, const char *name,
     double t, double v);

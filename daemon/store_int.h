@@ -75,10 +75,29 @@ enum store_stmt {
 	STMT__COUNT
 };
 
+struct store_tjc;
+struct store_ckpt;
+struct store_sqlc;
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmts[STMT__COUNT];
+	struct store_tjc *tjc;		/* store_tj.c's answer cache, or NULL */
+	struct store_ckpt *ckpt;	/* store.c's WAL checkpointer, or NULL */
+	struct store_sqlc *sqlc;	/* store.c's cache of dynamic statements */
 };
+
+/*
+ * Dynamic SQL (the List* queries), prepared once per distinct text: a
+ * statement from store__prepare() (NULL on error, logged) is handed back
+ * with store__release(), which resets it for the next caller (or
+ * finalizes it when the cache was full). Never finalize one yourself.
+ */
+sqlite3_stmt *store__prepare(struct store *st, const char *sql);
+void store__release(struct store *st, sqlite3_stmt *s);
+
+/* Frees the answer cache (store_close). */
+void store__tjc_free(struct store_tjc *c);
 
 sqlite3_stmt *store__stmt(struct store *st, enum store_stmt id);
 /* Resets s; maps rc (from sqlite3_step) to 0, TD_EEXIST or TD_EDB. */

@@ -1,7 +1,8 @@
 /*
- * store_tj.c - training-job rows and their metric series, and the list
+ * store_tj.c - training-job rows and their metric series, the list
  * paging every List* operation shares (keyset NextTokens; every page is
- * bounded work, whatever the table's size: see "Bounded pages").
+ * bounded work, whatever the table's size: see "Bounded pages"), and the
+ * cache of rendered answers per job (see "Answer cache").
  * Part of the store module (see store.c); SQL lives in store_int.h and,
  * for the dynamic list queries, here.
  */
@@ -31,6 +32,155 @@ store_tj_clear(struct store_tj *tj)
 	free(tj->model_artifact);
 	free(tj->launch_state);
 	memset(tj, 0, sizeof(*tj));
+}
+
+/*
+ * Answer cache. Two-way set-associative by a hash of the name (slots h
+ * and h ^ 1: a put fills an empty one, else replaces h); an entry is dropped
+ * by any write of its row (by id: store_tj_update(); by name:
+ * store_tj_insert()). Dropping by id scans the slots: a few µs, and only
+ * when the cache holds anything. Loop thread only, like the connection.
+ */
+struct tjc_entry {
+	int64_t	 id;		/* 0 = empty */
+	char	*name;
+	char	*body;
+	size_t	 len;
+};
+
+struct store_tjc {
+	struct tjc_entry slot[STORE_TJC_SLOTS];
+	size_t		 bytes;
+	size_t		 used;
+};
+
+static uint32_t
+tjc_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h % STORE_TJC_SLOTS;
+}
+
+static void
+tjc_entry_free(struct store_tjc *c, struct tjc_entry *e)
+{
+	if (e->id == 0)
+		return;
+	c->bytes -= e->len;
+	c->used--;
+	free(e->name);
+	free(e->body);
+	memset(e, 0, sizeof(*e));
+}
+
+static void
+tjc_drop_id(struct store_tjc *c, int64_t id)
+{
+	size_t i;
+
+	if (c == NULL || c->used == 0)
+		return;
+	for (i = 0; i < STORE_TJC_SLOTS; i++)
+		if (c->slot[i].id == id)
+			tjc_entry_free(c, &c->slot[i]);
+}
+
+/* The entry for name, or NULL. */
+static struct tjc_entry *
+tjc_find(struct store_tjc *c, const char *name)
+{
+	uint32_t h = tjc_hash(name);
+	struct tjc_entry *e = &c->slot[h], *f = &c->slot[h ^ 1];
+
+	if (e->id != 0 && strcmp(e->name, name) == 0)
+		return e;
+	if (f->id != 0 && strcmp(f->name, name) == 0)
+		return f;
+	return NULL;
+}
+
+static void
+tjc_drop_name(struct store_tjc *c, const char *name)
+{
+	struct tjc_entry *e;
+
+	if (c != NULL && name != NULL && (e = tjc_find(c, name)) != NULL)
+		tjc_entry_free(c, e);
+}
+
+int
+store_tj_cache_get(struct store *st, const char *name, const char **body,
+    size_t *len)
+{
+	struct tjc_entry *e;
+
+	if (st->tjc == NULL || (e = tjc_find(st->tjc, name)) == NULL)
+		return TD_ENOTFOUND;
+	*body = e->body;
+	*len = e->len;
+	return 0;
+}
+
+void
+store_tj_cache_put(struct store *st, int64_t id, const char *name,
+    const char *body, size_t len)
+{
+	struct tjc_entry *e;
+	char *n, *b;
+
+	if (id <= 0 || len > STORE_TJC_MAX_BODY ||
+	    !sqlite3_get_autocommit(st->db))
+		return;
+	if (st->tjc == NULL && (st->tjc = calloc(1, sizeof(*st->tjc))) == NULL)
+		return;
+	if ((e = tjc_find(st->tjc, name)) == NULL) {
+		uint32_t h = tjc_hash(name);
+
+		e = &st->tjc->slot[h];
+		if (e->id != 0 && st->tjc->slot[h ^ 1].id == 0)
+			e = &st->tjc->slot[h ^ 1];
+	}
+	tjc_entry_free(st->tjc, e);
+	if (st->tjc->bytes + len > STORE_TJC_MAX_BYTES)
+		return;
+	if ((n = strdup(name)) == NULL || (b = malloc(len + 1)) == NULL) {
+		free(n);
+		return;
+	}
+	memcpy(b, body, len);
+	b[len] = '\0';
+	e->id = id;
+	e->name = n;
+	e->body = b;
+	e->len = len;
+	st->tjc->bytes += len;
+	st->tjc->used++;
+}
+
+void
+store_tj_cache_clear(struct store *st)
+{
+	size_t i;
+
+	if (st->tjc == NULL)
+		return;
+	for (i = 0; i < STORE_TJC_SLOTS; i++)
+		tjc_entry_free(st->tjc, &st->tjc->slot[i]);
+}
+
+void
+store__tjc_free(struct store_tjc *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < STORE_TJC_SLOTS; i++)
+		tjc_entry_free(c, &c->slot[i]);
+	free(c);
 }
 
 static void
@@ -77,6 +227,7 @@ store_tj_insert(struct store *st, const char *name, const char *request,
 	rc = store__done(st, s, sqlite3_step(s));
 	if (rc == 0 && id != NULL)
 		*id = sqlite3_last_insert_rowid(st->db);
+	tjc_drop_name(st->tjc, name);
 	return rc;
 }
 
@@ -136,6 +287,8 @@ store_tj_update(struct store *st, const struct store_tj *tj)
 	sqlite3_bind_int64(s, 13, tj->events_seq);
 	sqlite3_bind_int64(s, 14, tj->attempt);
 	sqlite3_bind_int(s, 15, tj->stop_requested);
+	/* Before the write: a failed or rolled-back write only costs a render. */
+	tjc_drop_id(st->tjc, tj->id);
 	return store__done(st, s, sqlite3_step(s));
 }
 
@@ -177,8 +330,10 @@ store_tj_queued(struct store *st, int limit, store_tj_fn fn, void *arg)
 }
 
 /*
- * NextToken: "<sort value>~<id>" of the last row of the page, and
- * "<status>~<creation time>~<id>" for a Status sort. Keyset pagination
+ * NextToken: "<tag><sort value>~<id>" of the last row of the page, and
+ * "<tag><status>~<creation time>~<id>" for a Status sort, where the tag
+ * ("Ca~", "Nd~", ...) names the sort and order the token belongs to (a
+ * token used with another is refused, not misread). Keyset pagination
  * keeps each page an index range scan at any table size: a Status sort is
  * ordered (status, creation_time, id), the order of the *_by_status
  * indexes, so neither the first page nor a deep one sorts the rows of a
@@ -260,6 +415,18 @@ struct lpos {
  * Parses q's NextToken into *p (p->text owned by the caller): "<value>~<id>",
  * "<status>~<creation time>~<id>" for a Status sort. TD_EINVAL if malformed.
  */
+/* "Ca~", "Nd~", ...: the sort (CreationTime, Name, Status) and order. */
+static const char *
+list_token_tag(const struct store_list_q *q)
+{
+	static const char *const tags[3][2] = { { "Ca~", "Cd~" },
+	    { "Na~", "Nd~" }, { "Sa~", "Sd~" } };
+	const char *col = list_sort_col(q->sort_by);
+	int k = strcmp(col, "name") == 0 ? 1 : strcmp(col, "status") == 0 ? 2 : 0;
+
+	return tags[k][q->descending ? 1 : 0];
+}
+
 static int
 list_token_parse(const struct store_list_q *q, struct lpos *p)
 {
@@ -267,7 +434,10 @@ list_token_parse(const struct store_list_q *q, struct lpos *p)
 	char *sep, *end;
 
 	memset(p, 0, sizeof(*p));
-	if ((p->text = strdup(q->token)) == NULL)
+	/* A token is bound to its sort and order: another's is an error. */
+	if (strncmp(q->token, list_token_tag(q), 3) != 0)
+		return TD_EINVAL;
+	if ((p->text = strdup(q->token + 3)) == NULL)
 		return TD_ENOMEM;
 	if ((sep = strrchr(p->text, '~')) == NULL)
 		goto bad;
@@ -283,7 +453,9 @@ list_token_parse(const struct store_list_q *q, struct lpos *p)
 		if (*end != '\0')
 			goto bad;
 	} else if (strcmp(col, "creation_time") == 0) {
-		p->ct = strtod(p->text, NULL);
+		p->ct = strtod(p->text, &end);
+		if (end == p->text || *end != '\0')
+			goto bad;
 	}
 	return 0;
 bad:
@@ -330,6 +502,7 @@ list_token(const struct store_list_q *q, const char *text, double ct,
 	const char *col = list_sort_col(q->sort_by);
 	struct buf b = { 0 };
 
+	buf_puts(&b, list_token_tag(q));
 	if (strcmp(col, "creation_time") == 0)
 		buf_printf(&b, "%.17g", ct);
 	else if (strcmp(col, "name") == 0)
@@ -363,8 +536,7 @@ list_prepare(struct store *st, const char *table, const struct store_list_q *q,
 	sqlite3_stmt *s = NULL;
 
 	store__list_sql(table, q, cols, NULL, &sql);
-	if (sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) != SQLITE_OK)
-		log_warnx("store: %s: %s", sql.data, sqlite3_errmsg(st->db));
+	s = store__prepare(st, sql.data);
 	buf_free(&sql);
 	return s;
 }
@@ -504,8 +676,7 @@ list_window(struct store *st, const char *table, const char *cols,
 	    "id, name, creation_time, last_modified, status" :
 	    "id, name, creation_time, last_modified");
 	buf_printf(&sql, "SELECT %s FROM %s WHERE id = ?1", cols, table);
-	if (w == NULL || sqlite3_prepare_v2(st->db, sql.data, -1, &one,
-	    NULL) != SQLITE_OK) {
+	if (w == NULL || (one = store__prepare(st, sql.data)) == NULL) {
 		rc = TD_EDB;
 		goto out;
 	}
@@ -553,8 +724,8 @@ list_window(struct store *st, const char *table, const char *cols,
 	else if (rc == 0 && scanned == LIST_WINDOW)
 		*next = list_token(q, pos.data ? pos.data : "", pos_ct, pos_id);
 out:
-	sqlite3_finalize(w);
-	sqlite3_finalize(one);
+	store__release(st, w);
+	store__release(st, one);
 	buf_free(&sql);
 	buf_free(&pos);
 	buf_free(&mpos);
@@ -625,14 +796,14 @@ list_small_count(struct store *st, const char *table, const struct wfilter *f)
 	    table);
 	indexed_where(f, &sql);
 	buf_printf(&sql, " LIMIT %d)", LIST_WINDOW + 1);
-	if (sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL) == SQLITE_OK) {
+	if ((s = store__prepare(st, sql.data)) != NULL) {
 		indexed_bind(s, f);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			n = sqlite3_column_int(s, 0);
 	}
 	if (n < 0)
 		log_warnx("store: %s: %s", sql.data, sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+	store__release(st, s);
 	buf_free(&sql);
 	return n;
 }
@@ -662,14 +833,13 @@ list_small(struct store *st, const char *table, const char *cols,
 	buf_printf(&sql, "SELECT id, name, creation_time, last_modified%s "
 	    "FROM %s WHERE 1", has_status ? ", status" : "", table);
 	indexed_where(f, &sql);
-	if (sqlite3_prepare_v2(st->db, sql.data, -1, &w, NULL) != SQLITE_OK) {
-		log_warnx("store: %s: %s", sql.data, sqlite3_errmsg(st->db));
+	if ((w = store__prepare(st, sql.data)) == NULL) {
 		rc = TD_EDB;
 		goto out;
 	}
 	buf_reset(&sql);
 	buf_printf(&sql, "SELECT %s FROM %s WHERE id = ?1", cols, table);
-	if (sqlite3_prepare_v2(st->db, sql.data, -1, &one, NULL) != SQLITE_OK) {
+	if ((one = store__prepare(st, sql.data)) == NULL) {
 		rc = TD_EDB;
 		goto out;
 	}
@@ -729,8 +899,8 @@ out:
 		free(rows[i].k.text);
 	free(rows);
 	free(tok.text);
-	sqlite3_finalize(w);
-	sqlite3_finalize(one);
+	store__release(st, w);
+	store__release(st, one);
 	buf_free(&sql);
 	return rc;
 }
@@ -772,7 +942,7 @@ store__list_run(struct store *st, const char *table, const char *cols,
 	if ((s = list_prepare(st, table, q, cols)) == NULL)
 		return TD_EDB;
 	if ((rc = store__list_bind(s, q)) != 0) {
-		sqlite3_finalize(s);
+		store__release(st, s);
 		return rc;
 	}
 	/* The query fetches limit + 1 rows: a row past the page means a next page. */
@@ -791,7 +961,7 @@ store__list_run(struct store *st, const char *table, const char *cols,
 		log_warnx("store: list: %s", sqlite3_errmsg(st->db));
 		rc = TD_EDB;
 	}
-	sqlite3_finalize(s);
+	store__release(st, s);
 	if (rc == 0 && more)
 		*next = last;
 	else
@@ -823,6 +993,50 @@ store_tj_list(struct store *st, const struct store_list_q *q,
 
 	return store__list_run(st, "training_jobs", TJ_COLS, sort_idx, q,
 	    tj_list_row, &a, next);
+}
+
+struct tj_sum_arg {
+	store_tj_sum_fn	 fn;
+	void		*arg;
+};
+
+static const char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *p = sqlite3_column_text(s, i);
+
+	return p != NULL ? (const char *)p : NULL;
+}
+
+/* Columns of TJ_SUM_COLS. */
+static int
+tj_sum_row(sqlite3_stmt *s, void *arg)
+{
+	struct tj_sum_arg *a = arg;
+	struct store_tj_sum r;
+
+	r.id = sqlite3_column_int64(s, 0);
+	r.name = col_str(s, 1);
+	r.status = col_str(s, 2);
+	r.secondary = col_str(s, 3);
+	r.creation_time = sqlite3_column_double(s, 4);
+	r.last_modified = sqlite3_column_double(s, 5);
+	r.training_end = sqlite3_column_double(s, 6);
+	return a->fn(&r, a->arg);
+}
+
+#define TJ_SUM_COLS "id, name, status, secondary_status, creation_time, " \
+	"last_modified, training_end"
+
+int
+store_tj_list_sum(struct store *st, const struct store_list_q *q,
+    store_tj_sum_fn fn, void *arg, char **next)
+{
+	static const int sort_idx[3] = { 1, 2, 4 };
+	struct tj_sum_arg a = { fn, arg };
+
+	return store__list_run(st, "training_jobs", TJ_SUM_COLS, sort_idx, q,
+	    tj_sum_row, &a, next);
 }
 
 int

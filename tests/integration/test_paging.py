@@ -141,6 +141,25 @@ class PagingTest(unittest.TestCase):
         print('%d walks over %d jobs matched the reference; %d had short '
               'pages' % (walks, JOBS, short))
 
+    def test_bad_tokens_are_refused(self):
+        st, r = self.d.call('ListTrainingJobs', {'MaxResults': 5,
+                                                 'SortBy': 'Status'})
+        self.assertEqual(st, 200, r)
+        token = r['NextToken']
+        # A token is bound to its sort and order: another's is an error,
+        # not a silent restart or a skipped row.
+        for body in ({'NextToken': 'garbage'},
+                     {'NextToken': token, 'SortBy': 'Name'},
+                     {'NextToken': token, 'SortBy': 'Status',
+                      'SortOrder': 'Descending'},
+                     {'NextToken': token},
+                     {'NextToken': token[:-1] + 'x', 'SortBy': 'Status'},
+                     {'NextToken': 'x' * 9000}):
+            st, r = self.d.call('ListTrainingJobs', body)
+            self.assertEqual(st, 400, (body, r))
+            self.assertIn('NextToken', r.get('message', r.get('Message', '')),
+                          body)
+
 
 if __name__ == '__main__':
     main()

@@ -260,6 +260,45 @@ class TrainingJobs(DaemonTestCase):
         self.assertEqual((st, page["__type"]), (400, "ValidationException"))
 
 
+    def test_describe_and_list_answers_agree_and_follow_changes(self):
+        # A reason with unicode, quotes, control characters and a byte that
+        # is not UTF-8: the answer must still be JSON a UTF-8 decoder takes.
+        self.create(sh_job("odd", "printf 'caf\\303\\251 \\342\\202\\254 \"q\" \\001 \\377 end' >&2;"
+                           " exit 4"))
+        self.create(sh_job("slow", "sleep 1; exit 0"))
+        d = self.d.wait_job("odd")
+        self.assertEqual(d["TrainingJobStatus"], "Failed")
+        self.assertIn("caf\u00e9 \u20ac \"q\"", d["FailureReason"])
+        # Twice: the second answer comes from the cache of terminal jobs.
+        st, again = self.d.call("DescribeTrainingJob", {"TrainingJobName": "odd"})
+        self.assertEqual(st, 200, again)
+        self.assertEqual(again, d)
+        # A job that is still running is never answered from a stale copy.
+        st, running = self.d.call("DescribeTrainingJob", {"TrainingJobName": "slow"})
+        self.assertEqual(st, 200, running)
+        done = self.d.wait_job("slow")
+        self.assertEqual(done["TrainingJobStatus"], "Completed")
+        self.assertGreaterEqual(done["TrainingTimeInSeconds"], 1)
+        self.assertGreater(done["LastModifiedTime"], running["CreationTime"])
+        # Every summary says what Describe says.
+        st, page = self.d.call("ListTrainingJobs", {"SortBy": "Name"})
+        self.assertEqual(st, 200, page)
+        self.assertEqual([j["TrainingJobName"] for j in page["TrainingJobSummaries"]],
+                         ["odd", "slow"])
+        for j in page["TrainingJobSummaries"]:
+            st, full = self.d.call("DescribeTrainingJob",
+                                   {"TrainingJobName": j["TrainingJobName"]})
+            self.assertEqual(st, 200, full)
+            for k in ("TrainingJobArn", "TrainingJobStatus", "SecondaryStatus",
+                      "CreationTime", "TrainingEndTime", "LastModifiedTime"):
+                self.assertEqual(j[k], full[k], k)
+                self.assertEqual(type(j[k]), type(full[k]), k)
+        # After a restart (empty cache) the answer is the same.
+        self.d.restart()
+        st, after = self.d.call("DescribeTrainingJob", {"TrainingJobName": "odd"})
+        self.assertEqual(st, 200, after)
+        self.assertEqual(after, d)
+
 class Slots(DaemonTestCase):
     slots = 2
 
