@@ -50,6 +50,7 @@
 #define HTTP_IN_AHEAD	(256 * 1024)	/* read-ahead cap while one is in flight */
 #define HTTP_KEEP_MAX	(1024 * 1024)	/* buffers above this are released after a request */
 #define HTTP_LINGER_MS	2000		/* drain time after a final response */
+#define HTTP_CORK_MAX	(64 * 1024)	/* answers gathered for one write */
 
 enum conn_timer {
 	CT_NONE,
@@ -57,6 +58,7 @@ enum conn_timer {
 	CT_REQUEST,	/* first byte to full request: 408 */
 	CT_WRITE,	/* a response the peer does not read: close */
 	CT_LINGER,	/* draining after a final response: close */
+	CT_PROCESS,	/* 0 ms: parse buffered input from the loop */
 };
 
 enum conn_hstate {
@@ -126,6 +128,8 @@ struct http_conn {
 	size_t			 hdr_bytes;
 	enum conn_hstate	 hstate;
 	int			 err_status;
+	unsigned int		 crlf_left;	/* bytes of a chunk's CRLF not yet seen */
+	const char		*feed_end;	/* end of the bytes being parsed */
 	const char		*err_type;
 	char			 err_msg[160];
 
@@ -151,11 +155,13 @@ struct http_conn {
 };
 
 static void conn_process(struct http_conn *);
+static void conn_flush(struct http_conn *);
 static void conn_close(struct http_conn *);
 static void conn_free(struct http_conn *);
 static int conn_read_start(struct http_conn *);
 static void server_maybe_free(struct http_server *);
 static void conn_arm(struct http_conn *);
+static void conn_timer(struct http_conn *, enum conn_timer, unsigned int);
 static void on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
 static void on_alloc(uv_handle_t *, size_t, uv_buf_t *);
 
@@ -365,7 +371,7 @@ conn_build(struct http_conn *c, int status, const char *ctype,
 	int nobody = status == 204 || status == 304 || status < 200;
 	size_t xlen = extra != NULL ? strlen(extra) : 0;
 
-	b->len = 0;
+	/* Appends: answers to pipelined requests may be gathered (corked). */
 	buf_reserve(b, 256 + xlen + (ctype ? strlen(ctype) : 0) + len);
 	PUT_LIT(b, "HTTP/1.1 ");
 	put_u64(b, (uint64_t)status);
@@ -408,7 +414,7 @@ conn_trim(struct http_conn *c)
 		buf_free(&c->body);
 	if (c->hdr.cap > HTTP_KEEP_MAX)
 		buf_free(&c->hdr);
-	if (c->out.cap > HTTP_KEEP_MAX)
+	if (c->out.cap > HTTP_KEEP_MAX && c->out.len == 0)
 		buf_free(&c->out);
 	if (c->icap > 4 * HTTP_IN_INIT && c->ioff == c->ilen) {
 		free(c->in);
@@ -457,9 +463,15 @@ conn_linger(struct http_conn *c)
 	conn_arm(c);
 }
 
-/* The response on c has been written completely. */
+/*
+ * The answer on c has been written completely (or corked, see conn_send):
+ * get ready for the next request. from_loop says whether we run from a
+ * loop callback (on_write), where buffered input may be parsed at once;
+ * otherwise (inside http_respond) it is parsed from a 0 ms timer, so that
+ * the handler is never called from inside its own http_respond().
+ */
 static void
-conn_response_done(struct http_conn *c)
+conn_response_done(struct http_conn *c, int from_loop)
 {
 	c->writing = 0;
 	if (c->closing)
@@ -468,13 +480,24 @@ conn_response_done(struct http_conn *c)
 		conn_linger(c);
 		return;
 	}
-	conn_trim(c);
+	/*
+	 * A request in flight, or one partly parsed after corked answers,
+	 * keeps its buffers.
+	 */
+	if (!c->in_flight && !c->in_message)
+		conn_trim(c);
 	if (conn_read_start(c) < 0) {
 		conn_close(c);
 		return;
 	}
-	if (!c->in_process)
+	if (c->in_process)
+		return;
+	if (from_loop)
 		conn_process(c);
+	else if (c->ioff < c->ilen || c->eof)
+		conn_timer(c, CT_PROCESS, 0);
+	else
+		conn_arm(c);
 }
 
 static void
@@ -482,49 +505,66 @@ on_write(uv_write_t *req, int status)
 {
 	struct http_conn *c = req->data;
 
+	c->out.len = 0;
 	if (status < 0) {
 		c->writing = 0;
 		conn_close(c);
 		return;
 	}
-	conn_response_done(c);
+	conn_response_done(c, 1);
 }
 
 /*
- * Sends c->out. Inside conn_process() the fast path tries a synchronous
- * write; a deferred answer always goes through uv_write() so that the
- * next pipelined request is dispatched from the loop, never from inside
- * the caller of http_respond().
+ * Writes c->out: at once with writev() when the socket takes it all (the
+ * usual case: no poll registration changes), else through uv_write().
  */
 static void
-conn_send(struct http_conn *c)
+conn_flush(struct http_conn *c)
 {
 	uv_buf_t b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
 	int r;
 
-	if (c->in_process) {
-		r = uv_try_write(&c->h.stream, &b, 1);
-		if (r >= 0 && (size_t)r == b.len) {
-			conn_response_done(c);
-			return;
-		}
-		if (r < 0 && r != UV_EAGAIN) {
-			conn_close(c);
-			return;
-		}
-		if (r > 0) {
-			b.base += r;
-			b.len -= (size_t)r;
-		}
+	r = uv_try_write(&c->h.stream, &b, 1);
+	if (r >= 0 && (size_t)r == b.len) {
+		c->out.len = 0;
+		conn_response_done(c, 0);
+		return;
+	}
+	if (r < 0 && r != UV_EAGAIN) {
+		c->out.len = 0;
+		conn_close(c);
+		return;
+	}
+	if (r > 0) {
+		b.base += r;
+		b.len -= (size_t)r;
 	}
 	c->writing = 1;
 	c->wreq.data = c;
 	if ((r = uv_write(&c->wreq, &c->h.stream, &b, 1, on_write)) < 0) {
 		c->writing = 0;
+		c->out.len = 0;
 		conn_close(c);
 		return;
 	}
 	conn_arm(c);
+}
+
+/*
+ * Sends the answer just framed into c->out. While conn_process() still
+ * has pipelined input to parse, the answer is corked: the answers leave
+ * together in one write when the input runs out (or the next request is
+ * answered later, or HTTP_CORK_MAX is reached).
+ */
+static void
+conn_send(struct http_conn *c)
+{
+	if (c->in_process && !c->want_close && c->ioff < c->ilen &&
+	    c->out.len < HTTP_CORK_MAX) {
+		conn_response_done(c, 0);
+		return;
+	}
+	conn_flush(c);
 }
 
 /* A response the server makes itself: JSON error body, then close. */
@@ -601,6 +641,9 @@ on_timer(uv_timer_t *t)
 	case CT_LINGER:
 		conn_close(c);
 		break;
+	case CT_PROCESS:
+		conn_process(c);
+		break;
 	case CT_NONE:
 		break;
 	}
@@ -625,6 +668,9 @@ conn_arm(struct http_conn *c)
 	const struct http_limits *l = &c->srv->lim;
 
 	if (c->closing)
+		return;
+	/* Deferred parsing first: it arms the right timer when it runs. */
+	if (c->tkind == CT_PROCESS && !c->lingering && !c->writing)
 		return;
 	if (c->lingering)
 		conn_timer(c, CT_LINGER, HTTP_LINGER_MS);
@@ -683,6 +729,7 @@ on_message_begin(http_parser *p)
 	c->hdr_bytes = 0;
 	c->hstate = HS_URL;
 	c->err_status = 0;
+	c->crlf_left = 0;
 	conn_arm(c);
 	return 0;
 }
@@ -720,6 +767,13 @@ on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct http_conn *c = p->data;
 
+	/*
+	 * http-parser's lenient build takes "Name : value"; a name with
+	 * blanks is a smuggling shape (RFC 9112 5.1): refuse it.
+	 */
+	if (memchr(at, ' ', len) != NULL || memchr(at, '\t', len) != NULL)
+		return req_error(c, 400, "BadRequest", "malformed HTTP request: "
+		    "whitespace in a header field name");
 	/* Trailers of a chunked body count against the limit, unkept. */
 	if (c->hdone)
 		return hdr_count(c, len + 4);
@@ -853,6 +907,23 @@ on_headers_complete(http_parser *p)
 	return 0;
 }
 
+/*
+ * Checks the bytes in [p, end) against what is still due of the CRLF that
+ * must end a chunk's data (http-parser's lenient build skips any two
+ * bytes there). Returns 0, or -1 with the 400 set.
+ */
+static int
+chunk_crlf_check(struct http_conn *c, const char *p, const char *end)
+{
+	while (c->crlf_left > 0 && p < end) {
+		if (*p++ != (c->crlf_left == 2 ? '\r' : '\n'))
+			return req_error(c, 400, "BadRequest", "malformed HTTP "
+			    "request: chunk data not followed by CRLF");
+		c->crlf_left--;
+	}
+	return 0;
+}
+
 static int
 on_body(http_parser *p, const char *at, size_t len)
 {
@@ -863,6 +934,11 @@ on_body(http_parser *p, const char *at, size_t len)
 		return req_error(c, 413, "RequestEntityTooLarge",
 		    "the request body exceeds the limit of %zu bytes", max);
 	buf_append(&c->body, at, len);
+	/* The last piece of a chunk's data: its CRLF comes next. */
+	if ((p->flags & F_CHUNKED) && p->content_length == 0) {
+		c->crlf_left = 2;
+		return chunk_crlf_check(c, at + len, c->feed_end);
+	}
 	return 0;
 }
 
@@ -936,6 +1012,12 @@ conn_process(struct http_conn *c)
 	c->in_process = 1;
 	while (!c->in_flight && !c->writing && !c->want_close &&
 	    !c->closing && c->ioff < c->ilen) {
+		c->feed_end = c->in + c->ilen;
+		if (c->crlf_left > 0 &&
+		    chunk_crlf_check(c, c->in + c->ioff, c->feed_end) < 0) {
+			conn_fail(c, c->err_status, c->err_type, c->err_msg);
+			break;
+		}
 		n = http_parser_execute(&c->parser, &parser_settings,
 		    c->in + c->ioff, c->ilen - c->ioff);
 		c->ioff += n;
@@ -951,6 +1033,9 @@ conn_process(struct http_conn *c)
 			break;
 		}
 	}
+	/* Answers corked while pipelined input was parsed leave together. */
+	if (c->out.len > 0 && !c->writing && !c->closing)
+		conn_flush(c);
 	if (c->ioff == c->ilen)
 		c->ioff = c->ilen = 0;
 	c->in_process = 0;

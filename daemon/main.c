@@ -72,7 +72,18 @@ static const struct opt_doc {
 	{ "--log-limit BYTES", "Cap of each job's log file; past it output is "
 	    "still scraped for metrics but not stored. Default 67108864." },
 	{ "--worker PATH", "The tunerd-worker binary. Default: beside tunerd "
-	    "(or ../worker/ in the build tree)." },
+	    "(or ../worker/ in the build tree). Built-in algorithms and "
+	    "endpoints of built-in models also need tunerd-builtin beside it "
+	    "(or on PATH)." },
+	{ "--idle-timeout SECONDS", "Close a keep-alive connection that sends "
+	    "nothing for this long (1 to 86400). Default 60." },
+	{ "--request-timeout SECONDS", "Answer 408 and close when a request's "
+	    "headers and body do not arrive completely within this time from "
+	    "its first byte; also bounds writing one answer to a client that "
+	    "does not read (1 to 3600). Default 30." },
+	{ "--max-connections N", "Connections served at once, unix socket and "
+	    "TCP together; one more gets 503 and is closed (1 to 1000000; each "
+	    "takes a file descriptor, see ulimit -n). Default 1024." },
 	{ "-h, --help", "Print this help." },
 	{ "-V, --version", "Print the version." },
 };
@@ -80,7 +91,8 @@ static const struct opt_doc {
 static const char synopsis[] =
     "tunerd [-dnv] [--state-dir DIR] [--socket PATH] [--listen HOST:PORT] "
     "[--credentials FILE] [--slots N] [--grace SECONDS] [--log-limit BYTES] "
-    "[--worker PATH]";
+    "[--worker PATH] [--idle-timeout SECONDS] [--request-timeout SECONDS] "
+    "[--max-connections N]";
 
 static const char description[] =
     "tunerd keeps training jobs, tuning jobs, models and endpoints in "
@@ -178,6 +190,7 @@ usage_man(void)
 enum {
 	OPT_STATE_DIR = 256, OPT_SOCKET, OPT_LISTEN, OPT_SLOTS, OPT_GRACE,
 	OPT_LOG_LIMIT, OPT_WORKER, OPT_READY_FD, OPT_HELP_MAN, OPT_CREDENTIALS,
+	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MAX_CONNECTIONS,
 };
 
 static const struct option long_opts[] = {
@@ -196,10 +209,15 @@ static const struct option long_opts[] = {
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
 	{ "help-man", no_argument, NULL, OPT_HELP_MAN },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ NULL, 0, NULL, 0 },
 };
 
 static struct daemon the_daemon;
+/* The HTTP server's limits: defaults, then --idle-timeout and friends. */
+static struct http_limits http_lim;
 static uv_signal_t sig_term, sig_int;
 
 static void
@@ -374,7 +392,7 @@ start(struct daemon *d, int check_only, int ready_fd)
 		log_warnx("worker %s is not executable: training jobs will fail",
 		    d->cfg.worker_path);
 	d->loop = uv_default_loop();
-	d->http = http_server_new(d->loop, NULL, api_http_handler, d);
+	d->http = http_server_new(d->loop, &http_lim, api_http_handler, d);
 	if ((sockdir = strdup(d->cfg.socket_path)) != NULL &&
 	    (slash = strrchr(sockdir, '/')) != NULL && slash != sockdir) {
 		*slash = '\0';
@@ -432,6 +450,7 @@ main(int argc, char **argv)
 	size_t n;
 
 	config_defaults(&d->cfg);
+	http_limits_default(&http_lim);
 	while ((ch = getopt_long(argc, argv, "dnvhV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': foreground = 1; break;
@@ -455,6 +474,18 @@ main(int argc, char **argv)
 			break;
 		case OPT_WORKER: d->cfg.worker_path = strdup(optarg); break;
 		case OPT_CREDENTIALS: credentials = optarg; break;
+		case OPT_IDLE_TIMEOUT:
+			http_lim.idle_timeout_ms = 1000 * (unsigned int)parse_num(
+			    optarg, 1, 86400, "--idle-timeout (seconds)");
+			break;
+		case OPT_REQUEST_TIMEOUT:
+			http_lim.request_timeout_ms = 1000 * (unsigned int)parse_num(
+			    optarg, 1, 3600, "--request-timeout (seconds)");
+			break;
+		case OPT_MAX_CONNECTIONS:
+			http_lim.max_connections = (unsigned int)parse_num(optarg,
+			    1, 1000000, "--max-connections");
+			break;
 		case OPT_READY_FD:
 			ready_fd = (int)parse_num(optarg, 0, 65535, "--ready-fd");
 			break;

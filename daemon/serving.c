@@ -1855,6 +1855,7 @@ serving_close(struct serving *s)
 		for (r = ep->retiring; r != NULL; r = r->next)
 			close_dep(r);
 	}
+	sv_up_shutdown(s);
 }
 
 void

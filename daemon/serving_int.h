@@ -69,7 +69,6 @@ struct sv_inst {
 	int			 timer_open;
 	uv_timer_t		 timer;
 	struct sv_conn		*all;		/* every connection (serving_up.c) */
-	struct sv_conn		*idle;		/* pooled keep-alive connections */
 	int			 n_conns;	/* every connection, idle or busy */
 	int			 n_busy;
 	int			 pinging;	/* a health check is in flight */
@@ -135,6 +134,10 @@ struct serving {
 	uint64_t		 rng;
 	unsigned long		 invocations;
 	unsigned long		 retries;
+	/* serving_up.c: connections with requests to write this iteration. */
+	struct sv_conn		*up_dirty;
+	uv_check_t		 up_check;
+	int			 up_check_open;
 };
 
 /* ---- serving.c ---------------------------------------------------------- */
@@ -168,12 +171,13 @@ typedef void (*sv_done_fn)(struct sv_conn *c, void *arg,
     const struct sv_resp *r);
 
 /*
- * Sends one request to the instance on a pooled connection (or a new one):
+ * Queues one request to the instance on a kept connection (or a new one):
  * POST /invocations with the given headers and body (borrowed until done
- * is called), or, with ping set, GET /ping on a fresh connection closed
- * after it. done is called exactly once, never from inside this call.
- * Returns 0, or a negative code when no connection could be started (done
- * is then not called).
+ * is called; in practice until the end of this loop iteration, when the
+ * requests queued meanwhile are written together), or, with ping set,
+ * GET /ping on a fresh connection closed after it. done is called exactly
+ * once, never from inside this call. Returns 0, or a negative code when
+ * no connection could be started (done is then not called).
  */
 int sv_up_request(struct sv_inst *in, int ping, const char *ctype,
     const char *accept, const char *attrs, const char *body, size_t len,
@@ -182,6 +186,8 @@ int sv_up_request(struct sv_inst *in, int ping, const char *ctype,
 void sv_up_close_idle(struct sv_inst *in);
 /* Ends every connection of the instance now: done gets TD_EIO for busy ones. */
 void sv_up_abort_all(struct sv_inst *in);
+/* Closes the batching handle (serving_close); pending writes are dropped. */
+void sv_up_shutdown(struct serving *s);
 
 /* ---- serving_proxy.c ---------------------------------------------------------- */
 

@@ -1,23 +1,34 @@
 /*
  * serving_up.c - HTTP/1.1 client connections from tunerd to its model
  * servers ("upstream"): health checks (GET /ping) and proxied invocations
- * (POST /invocations) over keep-alive connections pooled per instance.
+ * (POST /invocations) over keep-alive connections kept per instance.
  *
- * Owns every struct sv_conn: its TCP handle, timer, request head and
- * answer buffers. Never decides what an answer means (serving.c and
- * serving_proxy.c do) and never touches the store.
+ * Owns every struct sv_conn: its stream and timer, the queue of requests
+ * on it and their answers. Never decides what an answer means (serving.c
+ * and serving_proxy.c do) and never touches the store.
+ *
+ * Batching: a request is queued on a connection and written when the
+ * loop has run every I/O callback of this iteration (a uv_check handle),
+ * so the invocations that arrived together leave in one writev() per
+ * connection and their answers come back in one read. A built-in model
+ * server (our own http.c, single-threaded: it answers in order anyway)
+ * takes up to UP_PIPELINE requests in flight per connection; any other
+ * server (Script Mode) one per connection, never pipelined.
  *
  * Invariants:
- *  - A connection carries one request at a time; it is idle (in the
- *    instance's pool, reading only to notice the server closing it) or
- *    busy with exactly one request whose done callback is still owed.
- *  - done is called once per request, after both the answer is complete
- *    (or failed) AND the request has left (its write callback ran): the
- *    body we send is borrowed from the client's request, which is released
- *    as soon as done answers it.
+ *  - A connection's requests are answered in the order they were queued;
+ *    the unsent ones are the tail of the queue and their heads the tail
+ *    of c->head. A request's body is borrowed from the client's request
+ *    until it has left: a write that does not complete at once copies
+ *    what is left into c->wbuf, so nothing is borrowed after a flush.
+ *  - done is called once per request, from a loop callback (never from
+ *    inside sv_up_request), after its answer is complete or its
+ *    connection failed; a request is popped before its done runs.
  *  - A connection is freed only after both its handles closed; the
  *    instance learns it through sv_inst_conns_changed().
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +39,14 @@
 #include "serving_int.h"
 
 #define UP_IDLE_MAX	512		/* pooled connections per instance */
+#define UP_PIPELINE	32		/* requests in flight on one connection (built-in) */
+#define UP_IOV		64		/* iovecs per writev */
 #define UP_CTYPE_MAX	256
 #define UP_ATTRS_MAX	1024
 
 enum up_state {
 	UP_CONNECTING,
-	UP_BUSY,
-	UP_IDLE,
+	UP_OPEN,
 	UP_CLOSING,
 };
 
@@ -42,6 +54,17 @@ enum up_hdr {
 	UH_NONE,
 	UH_CTYPE,
 	UH_ATTRS,
+};
+
+struct up_req {
+	struct up_req		*next;
+	sv_done_fn		 done;
+	void			*arg;
+	const char		*body;		/* borrowed until sent */
+	size_t			 len;
+	size_t			 hoff, hlen;	/* its head in c->head until sent */
+	uint64_t		 deadline;	/* uv_now() */
+	int			 sent;
 };
 
 struct sv_conn {
@@ -57,37 +80,44 @@ struct sv_conn {
 	http_parser		 parser;
 	struct sv_inst		*in;
 	struct sv_conn		*prev, *next;	/* in->all */
-	struct sv_conn		*idle_next;	/* in->idle */
+	struct sv_conn		*dirty_next;	/* s->up_dirty */
 	enum up_state		 state;
 	int			 handles;
+	int			 depth;		/* requests in flight allowed */
 	unsigned int		 ping : 1;
 	unsigned int		 writing : 1;
+	unsigned int		 dirty : 1;
 	unsigned int		 complete : 1;
 	unsigned int		 keep : 1;
-	unsigned int		 got_bytes : 1;
+	unsigned int		 got_bytes : 1;	/* of the head request's answer */
 	unsigned int		 in_value : 1;
-	/* The request. */
-	struct buf		 head;
-	const char		*body;
-	size_t			 len;
-	sv_done_fn		 done;
-	void			*arg;
-	unsigned int		 timeout_ms;
-	/* The answer. */
+	unsigned int		 last : 1;	/* the server will close: no more */
+	/* The requests, oldest first. */
+	struct up_req		*q, *qtail;
+	int			 n_q, n_unsent;
+	struct buf		 head;		/* heads of the unsent requests */
+	struct buf		 wbuf;		/* what an unfinished write carries */
+	/* The answer being read. */
 	struct buf		 rbody;
 	char			 field[40];
 	size_t			 flen;
 	enum up_hdr		 cur_hdr;
 	struct buf		 ctype;
 	struct buf		 attrs;
-	int			 fail;		/* code of a failure seen, 0 if none */
 };
 
 static void conn_close(struct sv_conn *c);
-static void conn_settle(struct sv_conn *c);
+static void conn_fail(struct sv_conn *c, int err);
+static void conn_flush(struct sv_conn *c);
 
 /* One read buffer for every connection: reads are consumed in on_read. */
 static char up_rbuf[64 * 1024];
+
+static struct serving *
+conn_serving(const struct sv_conn *c)
+{
+	return c->in->v->dep->ep->s;
+}
 
 /* ---- parsing the answer ------------------------------------------------ */
 
@@ -157,6 +187,18 @@ on_header_value(http_parser *p, const char *at, size_t len)
 }
 
 static int
+on_headers_complete(http_parser *p)
+{
+	struct sv_conn *c = p->data;
+
+	/* The answer's size is known: take it in one allocation. */
+	if (p->content_length != ULLONG_MAX && p->content_length > 0 &&
+	    p->content_length <= SV_MAX_BODY * 4ULL)
+		buf_reserve(&c->rbody, (size_t)p->content_length);
+	return 0;
+}
+
+static int
 on_body(http_parser *p, const char *at, size_t len)
 {
 	struct sv_conn *c = p->data;
@@ -180,6 +222,7 @@ static const http_parser_settings up_settings = {
 	.on_message_begin = on_message_begin,
 	.on_header_field = on_header_field,
 	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
 	.on_body = on_body,
 	.on_message_complete = on_message_complete,
 };
@@ -202,6 +245,7 @@ on_handle_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	in->n_conns--;
 	buf_free(&c->head);
+	buf_free(&c->wbuf);
 	buf_free(&c->rbody);
 	buf_free(&c->ctype);
 	buf_free(&c->attrs);
@@ -210,132 +254,168 @@ on_handle_closed(uv_handle_t *h)
 }
 
 static void
-idle_unlink(struct sv_conn *c)
+dirty_unlink(struct sv_conn *c)
 {
 	struct sv_conn **pp;
 
-	for (pp = &c->in->idle; *pp != NULL; pp = &(*pp)->idle_next) {
+	if (!c->dirty)
+		return;
+	for (pp = &conn_serving(c)->up_dirty; *pp != NULL;
+	    pp = &(*pp)->dirty_next) {
 		if (*pp == c) {
-			*pp = c->idle_next;
+			*pp = c->dirty_next;
 			break;
 		}
 	}
-	c->idle_next = NULL;
+	c->dirty = 0;
+	c->dirty_next = NULL;
 }
 
+/* Closes both handles; queued requests must have been answered or failed. */
 static void
 conn_close(struct sv_conn *c)
 {
 	if (c->state == UP_CLOSING)
 		return;
-	if (c->state == UP_IDLE)
-		idle_unlink(c);
+	dirty_unlink(c);
 	c->state = UP_CLOSING;
 	uv_timer_stop(&c->timer);
 	uv_close(&c->h.handle, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
-static void
-on_idle_timeout(uv_timer_t *t)
+static struct up_req *
+req_pop(struct sv_conn *c)
 {
-	conn_close(t->data);
+	struct up_req *r = c->q;
+
+	if (r == NULL)
+		return NULL;
+	c->q = r->next;
+	if (c->q == NULL)
+		c->qtail = NULL;
+	c->n_q--;
+	if (!r->sent)
+		c->n_unsent--;
+	if (c->n_unsent == 0)
+		c->head.len = 0;
+	c->in->n_busy--;
+	return r;
 }
 
-/* The request is over (answered or failed): tell its owner, then pool or close. */
+static void on_timer(uv_timer_t *t);
+
+/* Arms the timer for the oldest request, or the idle lifetime. */
 static void
-conn_finish(struct sv_conn *c, int err)
+conn_arm(struct sv_conn *c)
+{
+	uint64_t now;
+
+	if (c->state == UP_CLOSING)
+		return;
+	if (c->q == NULL) {
+		uv_timer_start(&c->timer, on_timer, SV_IDLE_CONN_MS, 0);
+		return;
+	}
+	now = uv_now(c->timer.loop);
+	uv_timer_start(&c->timer, on_timer, c->q->deadline > now ?
+	    c->q->deadline - now : 0, 0);
+}
+
+/*
+ * Fails every queued request: the oldest with err (or TD_EPROTO if part
+ * of its answer came), the others with TD_EIO (nothing came back for
+ * them). The connection closes first, so that a done that retries never
+ * picks it.
+ */
+static void
+conn_fail(struct sv_conn *c, int err)
 {
 	struct sv_inst *in = c->in;
-	struct sv_resp r = { 0 };
-	sv_done_fn done = c->done;
-	void *arg = c->arg;
+	struct sv_resp resp;
+	struct up_req *r;
+	int first = 1;
 
-	uv_timer_stop(&c->timer);
-	r.err = err;
-	r.got_bytes = c->got_bytes;
-	if (err == 0) {
-		r.status = (int)c->parser.status_code;
-		r.content_type = c->ctype.len ? c->ctype.data : NULL;
-		r.custom_attrs = c->attrs.len ? c->attrs.data : NULL;
-		r.body = c->rbody.data ? c->rbody.data : "";
-		r.len = c->rbody.len;
-	}
-	c->done = NULL;
-	c->body = NULL;
-	if (err != 0 || !c->keep || c->ping)
-		conn_close(c);
-	if (done != NULL)
-		done(c, arg, &r);
-	in->n_busy--;
-	if (c->state == UP_BUSY) {
-		if (in->state != SV_I_READY || in->draining ||
-		    c->rbody.cap > (1u << 20)) {
-			conn_close(c);
-		} else {
-			int n = 0;
-			struct sv_conn *x;
-
-			for (x = in->idle; x != NULL && n < UP_IDLE_MAX;
-			    x = x->idle_next)
-				n++;
-			if (n >= UP_IDLE_MAX) {
-				conn_close(c);
-			} else {
-				c->state = UP_IDLE;
-				c->idle_next = in->idle;
-				in->idle = c;
-				c->complete = 0;
-				c->got_bytes = 0;
-				http_parser_init(&c->parser, HTTP_RESPONSE);
-				c->parser.data = c;
-				uv_timer_start(&c->timer, on_idle_timeout,
-				    SV_IDLE_CONN_MS, 0);
-			}
-		}
+	conn_close(c);
+	while ((r = req_pop(c)) != NULL) {
+		memset(&resp, 0, sizeof(resp));
+		resp.err = first ? (c->got_bytes && err != UV_ETIMEDOUT ?
+		    TD_EPROTO : err) : TD_EIO;
+		resp.got_bytes = first && c->got_bytes;
+		first = 0;
+		r->done(c, r->arg, &resp);
+		free(r);
 	}
 	sv_inst_conns_changed(in);
 }
 
-/* Finishes the request once both its write and its answer are done. */
 static void
-conn_settle(struct sv_conn *c)
+on_timer(uv_timer_t *t)
 {
-	if (c->state != UP_BUSY && c->state != UP_CLOSING)
-		return;
-	if (c->done == NULL || c->writing)
-		return;
-	if (c->fail != 0)
-		conn_finish(c, c->fail);
-	else if (c->complete)
-		conn_finish(c, 0);
+	struct sv_conn *c = t->data;
+
+	if (c->q == NULL)
+		conn_close(c);		/* idle long enough */
+	else
+		conn_fail(c, UV_ETIMEDOUT);
 }
 
-/* A failure while busy: stop reading and finish when the write is done. */
-static void
-conn_fail(struct sv_conn *c, int err)
+/* Too many idle connections on the instance: this one goes. */
+static int
+idle_surplus(const struct sv_inst *in)
 {
-	if (c->fail == 0)
-		c->fail = err;
-	if (c->state == UP_IDLE || c->done == NULL) {
+	const struct sv_conn *x;
+	int n = 0;
+
+	for (x = in->all; x != NULL; x = x->next)
+		if (x->state == UP_OPEN && x->q == NULL && ++n > UP_IDLE_MAX)
+			return 1;
+	return 0;
+}
+
+/* The oldest request's answer is complete: hand it over. */
+static void
+conn_answered(struct sv_conn *c)
+{
+	struct sv_inst *in = c->in;
+	struct sv_resp resp = { 0 };
+	struct up_req *r;
+
+	if (c->q == NULL || !c->q->sent) {
+		/* An answer to nothing we sent: not HTTP as we speak it. */
+		conn_fail(c, TD_EPROTO);
+		return;
+	}
+	r = req_pop(c);
+	resp.status = (int)c->parser.status_code;
+	resp.content_type = c->ctype.len ? c->ctype.data : NULL;
+	resp.custom_attrs = c->attrs.len ? c->attrs.data : NULL;
+	resp.body = c->rbody.data ? c->rbody.data : "";
+	resp.len = c->rbody.len;
+	c->complete = 0;
+	c->got_bytes = 0;
+	if (!c->keep || c->ping)
+		c->last = 1;
+	r->done(c, r->arg, &resp);
+	free(r);
+	if (c->state == UP_CLOSING)
+		return;
+	if (c->rbody.cap > (1u << 20))
+		buf_free(&c->rbody);
+	if (c->last || in->state != SV_I_READY || in->draining) {
+		if (c->q == NULL)
+			conn_close(c);
+		else if (c->last)
+			conn_fail(c, TD_EIO);	/* the rest never ran */
+		else
+			conn_arm(c);
+		return;
+	}
+	if (c->q == NULL && c->depth == 1 && idle_surplus(in)) {
 		conn_close(c);
 		return;
 	}
-	if (c->state != UP_CLOSING) {
-		uv_timer_stop(&c->timer);
-		uv_read_stop(&c->h.stream);
-		/* Closing the handle cancels the write: its callback then runs. */
-		c->state = UP_CLOSING;
-		uv_close(&c->h.handle, on_handle_closed);
-		uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	}
-	conn_settle(c);
-}
-
-static void
-on_timeout(uv_timer_t *t)
-{
-	conn_fail(t->data, UV_ETIMEDOUT);
+	conn_arm(c);
 }
 
 static void
@@ -345,103 +425,226 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	b->len = sizeof(up_rbuf);
 }
 
+/* Parses what was read: any number of answers, each handed over in turn. */
+static void
+conn_parse(struct sv_conn *c, const char *p, size_t n)
+{
+	size_t used;
+
+	while (n > 0 && c->state != UP_CLOSING) {
+		c->got_bytes = 1;
+		used = http_parser_execute(&c->parser, &up_settings, p, n);
+		if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) {
+			http_parser_pause(&c->parser, 0);
+			/* A 1xx answer is not the answer: wait for the next. */
+		} else if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+			conn_fail(c, TD_EPROTO);
+			return;
+		}
+		p += used;
+		n -= used;
+		if (!c->complete)
+			return;
+		if (c->parser.status_code >= 100 && c->parser.status_code < 200) {
+			c->complete = 0;
+			continue;
+		}
+		conn_answered(c);
+	}
+	sv_inst_conns_changed(c->in);
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {
 	struct sv_conn *c = st->data;
-	size_t used;
+	struct sv_inst *in = c->in;
 
-	if (c->state == UP_CLOSING)
+	if (c->state == UP_CLOSING || nread == 0)
 		return;
-	if (nread == 0)
+	if (nread > 0) {
+		if (c->q == NULL) {
+			/* Stray bytes on an idle connection: drop it. */
+			conn_close(c);
+			return;
+		}
+		conn_parse(c, b->base, (size_t)nread);
 		return;
-	if (c->state == UP_IDLE) {
-		/* EOF or stray bytes on an idle connection: drop it. */
+	}
+	if (c->q == NULL) {
 		conn_close(c);
 		return;
 	}
-	if (nread < 0) {
-		if (nread == UV_EOF) {
-			http_parser_execute(&c->parser, &up_settings, NULL, 0);
-			if (c->complete) {
-				c->keep = 0;
-				conn_settle(c);
-				return;
+	if (nread == UV_EOF && c->got_bytes) {
+		/* An answer that ends with the connection. */
+		http_parser_execute(&c->parser, &up_settings, NULL, 0);
+		if (c->complete) {
+			c->keep = 0;
+			conn_answered(c);
+			if (c->state != UP_CLOSING)
+				conn_fail(c, TD_EIO);
+			sv_inst_conns_changed(in);
+			return;
+		}
+	}
+	conn_fail(c, TD_EIO);
+}
+
+/* ---- sending --------------------------------------------------------------- */
+
+static void
+on_written(uv_write_t *w, int status)
+{
+	struct sv_conn *c = w->data;
+
+	c->writing = 0;
+	c->wbuf.len = 0;
+	if (c->state == UP_CLOSING)
+		return;
+	if (status < 0) {
+		conn_fail(c, TD_EIO);
+		return;
+	}
+	conn_flush(c);
+}
+
+/*
+ * Writes the unsent requests: writev() at once; what the socket does not
+ * take is copied into c->wbuf and left to uv_write(), so no body stays
+ * borrowed. Returns with the requests all marked sent, or the connection
+ * failed.
+ */
+static void
+conn_flush(struct sv_conn *c)
+{
+	uv_buf_t iov[UP_IOV];
+	struct up_req *r, *first;
+	size_t total, done, k;
+	int n, rc;
+
+	while (c->state == UP_OPEN && !c->writing && c->n_unsent > 0) {
+		for (first = c->q; first != NULL && first->sent;
+		    first = first->next)
+			;
+		n = 0;
+		total = 0;
+		for (r = first; r != NULL && n + 2 <= UP_IOV; r = r->next) {
+			iov[n++] = uv_buf_init(c->head.data + r->hoff,
+			    (unsigned int)r->hlen);
+			total += r->hlen;
+			if (r->len > 0) {
+				iov[n++] = uv_buf_init((char *)r->body,
+				    (unsigned int)r->len);
+				total += r->len;
 			}
 		}
-		conn_fail(c, c->got_bytes ? TD_EPROTO : TD_EIO);
-		return;
+		rc = uv_try_write(&c->h.stream, iov, (unsigned int)n);
+		if (rc < 0 && rc != UV_EAGAIN) {
+			conn_fail(c, TD_EIO);
+			return;
+		}
+		done = rc > 0 ? (size_t)rc : 0;
+		if (done < total) {
+			/* Keep what is left, then let libuv finish it. */
+			c->wbuf.len = 0;
+			for (k = 0; k < (size_t)n; k++) {
+				if (done >= iov[k].len) {
+					done -= iov[k].len;
+					continue;
+				}
+				buf_append(&c->wbuf, iov[k].base + done,
+				    iov[k].len - done);
+				done = 0;
+			}
+		}
+		for (r = first, k = 0; r != NULL && k < (size_t)n; r = r->next) {
+			k += r->len > 0 ? 2 : 1;
+			r->sent = 1;
+			r->body = NULL;
+			c->n_unsent--;
+		}
+		if (c->n_unsent == 0)
+			c->head.len = 0;
+		if (c->wbuf.len > 0) {
+			uv_buf_t b = uv_buf_init(c->wbuf.data,
+			    (unsigned int)c->wbuf.len);
+
+			c->wreq.data = c;
+			if (uv_write(&c->wreq, &c->h.stream, &b, 1,
+			    on_written) < 0) {
+				c->wbuf.len = 0;
+				conn_fail(c, TD_EIO);
+				return;
+			}
+			c->writing = 1;
+		}
 	}
-	c->got_bytes = 1;
-	used = http_parser_execute(&c->parser, &up_settings, b->base,
-	    (size_t)nread);
-	if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) {
-		http_parser_pause(&c->parser, 0);
-		/* Bytes past the answer: the server is not speaking HTTP to us. */
-		if ((size_t)nread - used > 1)
-			c->keep = 0;
-	} else if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
-		conn_fail(c, TD_EPROTO);
-		return;
-	}
-	if (c->complete)
-		conn_settle(c);
 }
 
 static void
-on_written(uv_write_t *req, int status)
+on_check(uv_check_t *h)
 {
-	struct sv_conn *c = req->data;
+	struct serving *s = h->data;
+	struct sv_conn *c;
 
-	c->writing = 0;
-	if (status < 0 && c->fail == 0 && !c->complete)
-		c->fail = TD_EIO;
-	conn_settle(c);
+	while ((c = s->up_dirty) != NULL) {
+		s->up_dirty = c->dirty_next;
+		c->dirty_next = NULL;
+		c->dirty = 0;
+		conn_flush(c);
+	}
+	uv_check_stop(h);
 }
 
-static int
-conn_send(struct sv_conn *c)
+/* Flushes c once this loop iteration's callbacks have all run. */
+static void
+conn_mark_dirty(struct sv_conn *c)
 {
-	uv_buf_t bufs[2];
-	int n = 1, rc;
+	struct serving *s = conn_serving(c);
 
-	bufs[0] = uv_buf_init(c->head.data, (unsigned int)c->head.len);
-	if (c->len > 0) {
-		bufs[1] = uv_buf_init((char *)c->body, (unsigned int)c->len);
-		n = 2;
+	if (c->dirty || c->state != UP_OPEN || c->writing)
+		return;
+	if (s->closing) {
+		/* The batching handle is closed: write at once. */
+		conn_flush(c);
+		return;
 	}
-	c->wreq.data = c;
-	if ((rc = uv_write(&c->wreq, &c->h.stream, bufs,
-	    (unsigned int)n, on_written)) < 0)
-		return rc;
-	c->writing = 1;
-	return 0;
+	if (!s->up_check_open) {
+		uv_check_init(s->d->loop, &s->up_check);
+		s->up_check.data = s;
+		uv_unref((uv_handle_t *)&s->up_check);
+		s->up_check_open = 1;
+	}
+	if (s->up_dirty == NULL)
+		uv_check_start(&s->up_check, on_check);
+	c->dirty = 1;
+	c->dirty_next = s->up_dirty;
+	s->up_dirty = c;
 }
 
 static void
 on_connect(uv_connect_t *req, int status)
 {
 	struct sv_conn *c = req->data;
-	int rc;
 
-	if (c->state == UP_CLOSING) {
-		conn_settle(c);
+	if (c->state == UP_CLOSING)
 		return;
-	}
 	if (status < 0) {
 		conn_fail(c, TD_EIO);
 		return;
 	}
-	c->state = UP_BUSY;
+	c->state = UP_OPEN;
 	if (c->in->sock[0] == '\0')
 		uv_tcp_nodelay(&c->h.tcp, 1);
-	if ((rc = uv_read_start(&c->h.stream, on_alloc, on_read)) < 0 ||
-	    (rc = conn_send(c)) < 0)
+	if (uv_read_start(&c->h.stream, on_alloc, on_read) < 0) {
 		conn_fail(c, TD_EIO);
+		return;
+	}
+	conn_flush(c);
 }
 
 static struct sv_conn *
-conn_new(struct sv_inst *in)
+conn_new(struct sv_inst *in, int ping)
 {
 	uv_loop_t *loop = in->v->dep->ep->s->d->loop;
 	struct sockaddr_in sa;
@@ -451,6 +654,8 @@ conn_new(struct sv_inst *in)
 		fatalx("serving: out of memory");
 	c->in = in;
 	c->state = UP_CONNECTING;
+	c->ping = ping ? 1 : 0;
+	c->depth = ping || !in->v->builtin ? 1 : UP_PIPELINE;
 	if (in->sock[0] != '\0')
 		uv_pipe_init(loop, &c->h.pipe, 0);
 	else
@@ -481,43 +686,63 @@ conn_new(struct sv_inst *in)
 }
 
 static void
-build_head(struct sv_conn *c, const char *ctype, const char *accept,
-    const char *attrs)
+put_uint(struct buf *b, unsigned long long v)
 {
-	int port = c->in->port;
+	char tmp[24];
+	size_t i = sizeof(tmp);
 
-	c->head.len = 0;
-	if (c->ping) {
-		buf_printf(&c->head, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1:%d"
-		    "\r\nConnection: close\r\n\r\n", port);
-		return;
-	}
-	buf_printf(&c->head, "POST /invocations HTTP/1.1\r\n"
-	    "Host: 127.0.0.1:%d\r\nContent-Length: %zu\r\n", port, c->len);
-	if (ctype != NULL)
-		buf_printf(&c->head, "Content-Type: %s\r\n", ctype);
-	if (accept != NULL)
-		buf_printf(&c->head, "Accept: %s\r\n", accept);
-	if (attrs != NULL)
-		buf_printf(&c->head, "X-Amzn-SageMaker-Custom-Attributes: %s\r\n",
-		    attrs);
-	buf_puts(&c->head, "\r\n");
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	buf_append(b, tmp + i, sizeof(tmp) - i);
 }
 
+#define PUT_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
+
+/* Appends the request's head to c->head (no printf: this is per request). */
 static void
-conn_setup(struct sv_conn *c, int ping, const char *body, size_t len,
-    unsigned int timeout_ms, sv_done_fn done, void *arg)
+build_head(struct sv_conn *c, const char *ctype, const char *accept,
+    const char *attrs, size_t len)
 {
-	c->ping = ping ? 1 : 0;
-	c->done = done;
-	c->arg = arg;
-	c->fail = 0;
-	c->complete = 0;
-	c->got_bytes = 0;
-	c->keep = 0;
-	c->timeout_ms = timeout_ms;
-	c->body = ping ? NULL : body;
-	c->len = ping ? 0 : len;
+	struct buf *b = &c->head;
+
+	if (c->ping) {
+		PUT_LIT(b, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1:");
+		put_uint(b, (unsigned long long)c->in->port);
+		PUT_LIT(b, "\r\nConnection: close\r\n\r\n");
+		return;
+	}
+	PUT_LIT(b, "POST /invocations HTTP/1.1\r\nHost: 127.0.0.1:");
+	put_uint(b, (unsigned long long)c->in->port);
+	PUT_LIT(b, "\r\nContent-Length: ");
+	put_uint(b, (unsigned long long)len);
+	if (ctype != NULL) {
+		PUT_LIT(b, "\r\nContent-Type: ");
+		buf_puts(b, ctype);
+	}
+	if (accept != NULL) {
+		PUT_LIT(b, "\r\nAccept: ");
+		buf_puts(b, accept);
+	}
+	if (attrs != NULL) {
+		PUT_LIT(b, "\r\nX-Amzn-SageMaker-Custom-Attributes: ");
+		buf_puts(b, attrs);
+	}
+	PUT_LIT(b, "\r\n\r\n");
+}
+
+/* A connection with room for one more request, or NULL. */
+static struct sv_conn *
+conn_pick(struct sv_inst *in)
+{
+	struct sv_conn *c;
+
+	for (c = in->all; c != NULL; c = c->next)
+		if (c->state != UP_CLOSING && !c->ping && !c->last &&
+		    c->n_q < c->depth)
+			return c;
+	return NULL;
 }
 
 int
@@ -525,40 +750,48 @@ sv_up_request(struct sv_inst *in, int ping, const char *ctype,
     const char *accept, const char *attrs, const char *body, size_t len,
     unsigned int timeout_ms, sv_done_fn done, void *arg)
 {
-	struct sv_conn *c;
+	struct sv_conn *c = NULL;
+	struct up_req *r;
 
 	if (in->port <= 0)
 		return TD_ESTATE;
-	/* A pooled connection first; one that cannot even queue a write goes. */
-	while (!ping && (c = in->idle) != NULL) {
-		in->idle = c->idle_next;
-		c->idle_next = NULL;
-		c->state = UP_BUSY;
-		uv_timer_stop(&c->timer);
-		conn_setup(c, ping, body, len, timeout_ms, done, arg);
-		build_head(c, ctype, accept, attrs);
-		if (conn_send(c) == 0) {
-			in->n_busy++;
-			uv_timer_start(&c->timer, on_timeout, timeout_ms, 0);
-			return 0;
-		}
-		c->done = NULL;
-		conn_close(c);
-	}
-	if ((c = conn_new(in)) == NULL)
+	if (!ping)
+		c = conn_pick(in);
+	if (c == NULL && (c = conn_new(in, ping)) == NULL)
 		return TD_EIO;
-	conn_setup(c, ping, body, len, timeout_ms, done, arg);
-	build_head(c, ctype, accept, attrs);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatalx("serving: out of memory");
+	r->done = done;
+	r->arg = arg;
+	r->body = ping ? NULL : body;
+	r->len = ping ? 0 : len;
+	r->hoff = c->head.len;
+	build_head(c, ctype, accept, attrs, r->len);
+	r->hlen = c->head.len - r->hoff;
+	r->deadline = uv_now(c->timer.loop) + timeout_ms;
+	if (c->qtail != NULL)
+		c->qtail->next = r;
+	else
+		c->q = r;
+	c->qtail = r;
+	if (c->n_q++ == 0)
+		conn_arm(c);
+	c->n_unsent++;
 	in->n_busy++;
-	uv_timer_start(&c->timer, on_timeout, timeout_ms, 0);
+	conn_mark_dirty(c);
 	return 0;
 }
 
 void
 sv_up_close_idle(struct sv_inst *in)
 {
-	while (in->idle != NULL)
-		conn_close(in->idle);
+	struct sv_conn *c, *next;
+
+	for (c = in->all; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == UP_OPEN && c->q == NULL)
+			conn_close(c);
+	}
 }
 
 void
@@ -570,9 +803,25 @@ sv_up_abort_all(struct sv_inst *in)
 		next = c->next;
 		if (c->state == UP_CLOSING)
 			continue;
-		if (c->done != NULL)
+		if (c->q != NULL)
 			conn_fail(c, TD_EIO);
 		else
 			conn_close(c);
+	}
+}
+
+void
+sv_up_shutdown(struct serving *s)
+{
+	struct sv_conn *c;
+
+	while ((c = s->up_dirty) != NULL) {
+		s->up_dirty = c->dirty_next;
+		c->dirty_next = NULL;
+		c->dirty = 0;
+	}
+	if (s->up_check_open) {
+		s->up_check_open = 0;
+		uv_close((uv_handle_t *)&s->up_check, NULL);
 	}
 }

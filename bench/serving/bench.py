@@ -2,7 +2,7 @@
 """bench.py - the serving benchmark: InvokeEndpoint through tunerd and
 directly against the model servers, in the same run.
 
-    python3 bench/serving/bench.py [--build-dir build] [--seconds 5]
+    python3 bench/serving/bench.py [--build-dir build] [--seconds 3] [--rounds 3]
                                    [--connections 32] [--epochs 30]
 
 Starts a private tunerd (temporary state, TCP on loopback), trains the
@@ -11,8 +11,9 @@ updates the endpoint to 2 instances. For each instance count and for
 bodies of 1 and 100 rows (a bare JSON list, what the SageMaker SDK sends)
 it runs td-loadgen (closed loop, keep-alive, CONNECTIONS connections)
 against the servers' own ports and against tunerd's
-/endpoints/<name>/invocations, and prints invocations/s, predictions/s,
-p50/p99 latency and the tunerd/direct throughput ratio. Figures only: it
+/endpoints/<name>/invocations, alternately ROUNDS times each, and prints
+the median run's invocations/s, predictions/s, p50/p99 latency, the
+tunerd/direct ratio of the medians and each round's ratio. Figures only: it
 never passes or fails on time. Python standard library only.
 """
 
@@ -108,11 +109,19 @@ def loadgen(build, addrs, path, body, seconds, conns):
     return json.loads(out.stdout)
 
 
+def median_run(runs):
+    """The run with the median throughput (its latencies come with it)."""
+    return sorted(runs, key=lambda r: r['rps'])[len(runs) // 2]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--build-dir', default=os.environ.get(
         'TUNERD_BUILD_DIR', os.path.join(SOURCE, 'build')))
-    ap.add_argument('--seconds', type=float, default=5)
+    ap.add_argument('--seconds', type=float, default=3)
+    ap.add_argument('--rounds', type=int, default=3,
+                    help='direct and tunerd runs alternate this many times; '
+                         'the medians are compared (the machine is shared)')
     ap.add_argument('--connections', type=int, default=32)
     ap.add_argument('--epochs', type=int, default=30)
     a = ap.parse_args()
@@ -162,8 +171,10 @@ def main():
                 json.dump(rows[:b], f)
 
         print('tunerd serving benchmark: built-in MLP (Boston, %d epochs), '
-              '%d connections, %.0f s per run, %d CPUs' % (
-                  a.epochs, a.connections, a.seconds, os.cpu_count()))
+              '%d connections, %d alternating rounds of %.0f s per path '
+              '(median shown), %d CPUs' % (
+                  a.epochs, a.connections, a.rounds, a.seconds,
+                  os.cpu_count()))
         print('%-9s %-5s %-7s %10s %11s %9s %9s %6s %8s' % (
             'instances', 'batch', 'path', 'inv/s', 'pred/s', 'p50 ms',
             'p99 ms', 'errors', 'tunerd/'))
@@ -182,18 +193,29 @@ def main():
                       if i['Deployment'] == 'Serving']
             via = ['127.0.0.1:%d' % t.port]
             for b in (1, 100):
-                r_d = loadgen(build, direct, '/invocations', bodies[b],
-                              a.seconds, a.connections)
-                r_t = loadgen(build, via, '/endpoints/bench/invocations',
-                              bodies[b], a.seconds, a.connections)
+                # Alternate, so that load from elsewhere hits both paths.
+                runs_d, runs_t = [], []
+                for _ in range(a.rounds):
+                    runs_d.append(loadgen(build, direct, '/invocations',
+                                          bodies[b], a.seconds, a.connections))
+                    runs_t.append(loadgen(build, via,
+                                          '/endpoints/bench/invocations',
+                                          bodies[b], a.seconds, a.connections))
+                r_d, r_t = median_run(runs_d), median_run(runs_t)
                 ratio = r_t['rps'] / r_d['rps'] if r_d['rps'] else 0
+                rounds = sorted(t_['rps'] / d_['rps'] for d_, t_ in
+                                zip(runs_d, runs_t) if d_['rps'])
                 summary[(n, b)] = (r_d, r_t, ratio)
                 for name, r, rat in (('direct', r_d, ''),
                                      ('tunerd', r_t, '%.2f' % ratio)):
                     print('%-9d %-5d %-7s %10.0f %11.0f %9.3f %9.3f %6d %8s' % (
                         n, b, name, r['rps'], r['rps'] * b,
                         r['p50_us'] / 1000, r['p99_us'] / 1000,
-                        r['errors'], rat))
+                        sum(x['errors'] for x in
+                            (runs_d if name == 'direct' else runs_t)),
+                        rat))
+                print('%-23s per-round ratios %s' % (
+                    '', ' '.join('%.2f' % x for x in rounds)))
         one = summary[(1, 1)][0]['rps']
         worst = min(v[2] for v in summary.values())
         print()

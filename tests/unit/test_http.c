@@ -629,6 +629,75 @@ t_chunked(void)
 	fx_run(&f, c_chunked);
 }
 
+/*
+ * Shapes http-parser's lenient build takes and we refuse: a blank in a
+ * header name, and chunk data not followed by CRLF, whole or with the
+ * bytes after the data arriving in later reads.
+ */
+static void
+c_strict_one(struct fx *f, const char *const *parts, int want)
+{
+	struct resp r = { 0 };
+	struct cli c;
+
+	cli_tcp(f, &c);
+	for (; *parts != NULL; parts++) {
+		cli_send(&c, *parts);
+		msleep(10);
+	}
+	T_EQ_INT(cli_resp(&c, &r), 0);
+	T_EQ_INT(r.status, want);
+	if (want == 400) {
+		T_ASSERT(strstr(r.body.data, "\"__type\":\"BadRequest\"") != NULL);
+		T_EQ_INT(cli_eof(&c), 1);
+	}
+	cli_close(&c);
+	buf_free(&r.body);
+}
+
+static void
+c_strict(struct fx *f)
+{
+#define TE "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	static const char *const space[] = { "GET / HTTP/1.1\r\n"
+	    "Content-Length : 0\r\n\r\n", NULL };
+	static const char *const tab[] = { "GET / HTTP/1.1\r\nX\tY: 1\r\n\r\n",
+	    NULL };
+	static const char *const split_name[] = { "GET / HTTP/1.1\r\nX-A",
+	    "b c: 1\r\n\r\n", NULL };
+	static const char *const trailer[] = { TE "1\r\na\r\n0\r\nX Y: z\r\n\r\n",
+	    NULL };
+	static const char *const junk[] = { TE "2\r\nabXX0\r\n\r\n", NULL };
+	static const char *const junk_next[] = { TE "2\r\nab", "XX0\r\n\r\n",
+	    NULL };
+	static const char *const cr_junk[] = { TE "2\r\nab\r", "X0\r\n\r\n",
+	    NULL };
+	static const char *const cr_lf_split[] = { TE "2\r\nab\r", "\n0\r\n\r\n",
+	    NULL };
+	static const char *const ok_bytes[] = { TE "2\r\nab", "\r", "\n", "1\r\n",
+	    "c", "\r\n0\r\n\r\n", NULL };
+
+	c_strict_one(f, space, 400);
+	c_strict_one(f, tab, 400);
+	c_strict_one(f, split_name, 400);
+	c_strict_one(f, trailer, 400);
+	c_strict_one(f, junk, 400);
+	c_strict_one(f, junk_next, 400);
+	c_strict_one(f, cr_junk, 400);
+	c_strict_one(f, cr_lf_split, 200);
+	c_strict_one(f, ok_bytes, 200);
+#undef TE
+}
+
+static void
+t_strict(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	fx_run(&f, c_strict);
+}
+
 static void
 c_large_body(struct fx *f)
 {
@@ -1320,6 +1389,7 @@ T_MAIN(
 	T_CASE(t_pipelined),
 	T_CASE(t_pipelined_many),
 	T_CASE(t_chunked),
+	T_CASE(t_strict),
 	T_CASE(t_large_body),
 	T_CASE(t_expect_continue),
 	T_CASE(t_body_limit),
