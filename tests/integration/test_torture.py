@@ -141,7 +141,7 @@ class Torture(DaemonTestCase):
                  kills_in_progress, TRIALS, runs, elapsed, total,
                  json.dumps(d["TrainingJobStatusCounters"], sort_keys=True)),
               file=sys.stderr)
-        self.known_bugs(self.unexpected, self.run_problems)
+        self.check_no_trial_hurt(self.unexpected, self.run_problems)
 
     def check_outcome(self, name, d):
         self.assertEqual(d["HyperParameterTuningJobStatus"], "Completed", d)
@@ -187,7 +187,7 @@ class Torture(DaemonTestCase):
 
     def check_runs(self):
         """Each trial's program ran exactly once (problems are collected
-        in self.run_problems and judged by known_bugs())."""
+        in self.run_problems and judged by check_no_trial_hurt())."""
         with open(self.runs) as f:
             lines = [l.split() for l in f.read().splitlines() if l.strip()]
         seen = {}
@@ -203,24 +203,14 @@ class Torture(DaemonTestCase):
                                          for r in self.rows), set())
         return len(lines)
 
-    def known_bugs(self, failures, run_problems):
+    def check_no_trial_hurt(self, failures, run_problems):
         """Trials that failed, or whose program did not run exactly once,
-        because the daemon was killed. Every one is a bug. While the
-        lead's fixes for the three known ones (see test_readopt_* below)
-        are pending, a run that hits only those is reported as skipped
-        with what it hit; anything else fails the test.
-        KNOWN BUGS: remove KNOWN once daemon/sched.c is fixed."""
-        KNOWN = ("ended without reporting an exit",      # bug A
-                 "another worker is running",            # bug B
-                 "Directory not empty")                  # bug B (rm -rf race)
+        because the daemon was killed: every one is a bug and fails the
+        test. (Bugs A and B, found by this test, are fixed; their
+        reproductions are the Readopt tests below.)"""
         problems = [(n, reason) for n, reason in failures] + \
             [(n, "ran %d times; %s" % (k, reason)) for n, k, reason in run_problems]
-        if not problems:
-            return
-        unknown = [p for p in problems
-                   if not any(k in (p[1] or "") for k in KNOWN)]
-        self.assertEqual(unknown, [], "trials hurt by the daemon's crashes")
-        self.skipTest("hit only the known bugs A/B: %s" % problems)
+        self.assertEqual(problems, [], "trials hurt by the daemon's crashes")
 
     def check_reaped(self):
         # Workers linger up to 2 s after "exited" for their clients.
@@ -310,14 +300,11 @@ class Readopt(DaemonTestCase):
         except OSError:
             return 0
 
-    # KNOWN BUG A (daemon/sched.c, sj_check()/recover()): a worker adopted
-    # after a restart (not our child) is declared lost after 3 failed
-    # connects to worker.sock, ~15 ms, without checking whether its pid
-    # is alive. A worker that has not yet bound worker.sock (starting on
-    # a loaded machine) is failed with "ended without reporting an exit"
-    # and then runs the program anyway. Fix: while kill(worker_pid, 0)
-    # succeeds (and /proc/<pid>/cmdline names this job's directory), keep
-    # waiting and reconnecting; declare it lost only once it is gone.
+    # Was bug A (daemon/sched.c, sj_check()): a worker adopted after a
+    # restart (not our child) was declared lost after 3 failed connects to
+    # worker.sock, ~15 ms, while it had not yet bound it (starting on a
+    # loaded machine), and then ran the program anyway. Now it is lost only
+    # once its lock (worker.lock) is free and its pid gone.
     def test_readopt_worker_that_has_not_bound_its_socket(self):
         self.job("slow")
         time.sleep(0.5)             # spawned, pid saved, still in sleep 2
@@ -328,19 +315,14 @@ class Readopt(DaemonTestCase):
                          d.get("FailureReason"))
         self.assertEqual(self.ran("slow"), 1)
 
-    # KNOWN BUG B (daemon/sched.c, recover() and prepare_dir()): a crash
+    # Was bug B (daemon/sched.c, recover() and prepare_dir()): a crash
     # after posix_spawn() but before the "running" transition (worker_pid)
     # is saved leaves the job "launching" with a live worker that has not
-    # yet written events.jsonl. The restart takes the launch for never
-    # started: it rm -rf's the job directory under the live worker (which
-    # can fail with "Directory not empty" as the worker writes into it) and
-    # starts a second worker, which finds the first one's socket and fails
-    # the job with "another worker is running in this job directory" (or
-    # both run the program). The state is made here exactly as that crash
-    # leaves it (launch_state 'launching', no worker_pid), with the daemon
-    # down. Fix: let the worker hold a lock (flock on a file in the job
-    # directory, taken before anything else) and have recover() and
-    # prepare_dir() test it: held = a live worker to adopt, never removed.
+    # yet written events.jsonl; the restart removed the job directory under
+    # it and started a second worker. Now the worker holds worker.lock from
+    # its start and a held lock means a live worker to adopt. The state is
+    # made here exactly as that crash leaves it (launch_state 'launching',
+    # no worker_pid), with the daemon down.
     def test_readopt_launch_interrupted_after_spawn(self):
         self.job("intent")
         time.sleep(0.5)
