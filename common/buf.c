@@ -77,8 +77,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+void
+buf_put_u64(struct buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+size_t
+buf_utf8_seq(const unsigned char *s, size_t n)
 {
 	size_t len, i;
 	unsigned int cp;
@@ -128,7 +141,7 @@ buf_json_str(struct buf *b, const char *s, size_t n)
 			buf_puts(b, "\\t"), i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			buf_printf(b, "\\u%04x", c), i++;
-		} else if ((k = utf8_seq(p + i, n - i)) == 0) {
+		} else if ((k = buf_utf8_seq(p + i, n - i)) == 0) {
 			buf_puts(b, "\\ufffd"), i++;
 		} else {
 			buf_append(b, p + i, k);

@@ -255,19 +255,6 @@ put_request_id(struct http_server *s, struct buf *b)
 	buf_append(b, id, sizeof(id));
 }
 
-static void
-put_u64(struct buf *b, uint64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	buf_append(b, tmp + i, sizeof(tmp) - i);
-}
-
 #define PUT_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
 
 /* The Date header line, formatted at most once per second. */
@@ -374,7 +361,7 @@ conn_build(struct http_conn *c, int status, const char *ctype,
 	/* Appends: answers to pipelined requests may be gathered (corked). */
 	buf_reserve(b, 256 + xlen + (ctype ? strlen(ctype) : 0) + len);
 	PUT_LIT(b, "HTTP/1.1 ");
-	put_u64(b, (uint64_t)status);
+	buf_put_u64(b, (uint64_t)status);
 	buf_putc(b, ' ');
 	buf_puts(b, reason(status));
 	PUT_LIT(b, "\r\n");
@@ -385,7 +372,7 @@ conn_build(struct http_conn *c, int status, const char *ctype,
 	}
 	if (!nobody) {
 		PUT_LIT(b, "Content-Length: ");
-		put_u64(b, len);
+		buf_put_u64(b, len);
 		PUT_LIT(b, "\r\n");
 	}
 	put_date(c->srv, b);

@@ -219,34 +219,6 @@ jsonw_fmt_num(char out[JSONW_NUM_MAX], double d)
 
 /* ---- strings --------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned int cp;
-	size_t len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 void
 jsonw_buf_str(struct buf *b, const char *s, size_t n)
 {
@@ -262,7 +234,7 @@ jsonw_buf_str(struct buf *b, const char *s, size_t n)
 			if (p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
 			    p[run] != '\\')
 				run++;
-			else if (p[run] >= 0x80 && (k = utf8_len(p + run,
+			else if (p[run] >= 0x80 && (k = buf_utf8_seq(p + run,
 			    n - run)) > 0)
 				run += k;
 			else

@@ -685,19 +685,6 @@ conn_new(struct sv_inst *in, int ping)
 	return c;
 }
 
-static void
-put_uint(struct buf *b, unsigned long long v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	buf_append(b, tmp + i, sizeof(tmp) - i);
-}
-
 #define PUT_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
 
 /* Appends the request's head to c->head (no printf: this is per request). */
@@ -709,14 +696,14 @@ build_head(struct sv_conn *c, const char *ctype, const char *accept,
 
 	if (c->ping) {
 		PUT_LIT(b, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1:");
-		put_uint(b, (unsigned long long)c->in->port);
+		buf_put_u64(b, (uint64_t)c->in->port);
 		PUT_LIT(b, "\r\nConnection: close\r\n\r\n");
 		return;
 	}
 	PUT_LIT(b, "POST /invocations HTTP/1.1\r\nHost: 127.0.0.1:");
-	put_uint(b, (unsigned long long)c->in->port);
+	buf_put_u64(b, (uint64_t)c->in->port);
 	PUT_LIT(b, "\r\nContent-Length: ");
-	put_uint(b, (unsigned long long)len);
+	buf_put_u64(b, (uint64_t)len);
 	if (ctype != NULL) {
 		PUT_LIT(b, "\r\nContent-Type: ");
 		buf_puts(b, ctype);
