@@ -361,7 +361,8 @@ cmp_d(const void *a, const void *b)
 
 /*
  * A NextToken as store__list_token() makes it, for the row at rank:
- * "<value>~<id>", or "<status>~<creation time>~<id>" for a Status sort.
+ * "<tag><value>~<id>", or "<tag><status>~<creation time>~<id>" for a
+ * Status sort; the tag names the sort and order ("Ca~", "Nd~", ...).
  */
 static char *
 token_at(struct store *st, const char *col, const char *dir, long rank)
@@ -378,6 +379,8 @@ token_at(struct store *st, const char *col, const char *dir, long rank)
 		fprintf(stderr, "td-bench-scale: %s\n", sqlite3_errmsg(st->db));
 		exit(1);
 	}
+	buf_printf(&tok, "%c%c~", status ? 'S' : strcmp(col, "name") == 0 ?
+	    'N' : 'C', strcmp(dir, "DESC") == 0 ? 'd' : 'a');
 	if (strcmp(col, "creation_time") == 0)
 		buf_printf(&tok, "%.17g", sqlite3_column_double(s, 0));
 	else
