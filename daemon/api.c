@@ -129,18 +129,6 @@ api_store_error(struct api_ctx *c, int rc, const char *kind, const char *name)
 	}
 }
 
-char *
-api_arn(const char *kind, const char *name)
-{
-	struct buf b = { 0 };
-	const char *p;
-
-	buf_printf(&b, "arn:aws:sagemaker:local:000000000000:%s/", kind);
-	for (p = name; *p != '\0'; p++)
-		buf_putc(&b, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
-	return buf_steal(&b);
-}
-
 void
 api_list_query(const struct td_list_req *lr, struct store_list_q *q)
 {

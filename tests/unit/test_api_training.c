@@ -16,19 +16,6 @@
 
 /* ---- what api_training.c links but these tests never call ---------- */
 
-char *
-api_arn(const char *kind, const char *name)
-{
-	struct buf b = { 0 };
-	const char *p;
-
-	/* SageMaker's ARN shape, lower-cased name (api.c's api_arn()). */
-	buf_printf(&b, "arn:aws:sagemaker:local:000000000000:%s/", kind);
-	for (p = name; *p != '\0'; p++)
-		buf_putc(&b, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
-	return buf_steal(&b);
-}
-
 void
 api_store_error(struct api_ctx *c, int rc, const char *kind, const char *name)
 {
