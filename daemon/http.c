@@ -1501,6 +1501,19 @@ http_server_new(uv_loop_t *loop, const struct http_limits *limits,
 	return s;
 }
 
+int
+http_unix_gone(const struct http_server *s)
+{
+	const struct http_listener *l;
+	struct stat st;
+
+	for (l = s->listeners; l != NULL; l = l->next)
+		if (l->path != NULL && (lstat(l->path, &st) != 0 ||
+		    st.st_dev != l->dev || st.st_ino != l->ino))
+			return 1;
+	return 0;
+}
+
 void
 http_server_close(struct http_server *s)
 {

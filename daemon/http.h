@@ -82,6 +82,11 @@ struct http_server *http_server_new(uv_loop_t *loop,
  */
 int http_listen_unix(struct http_server *s, const char *path);
 /*
+ * 1 if the file of one of s's unix sockets was removed or replaced (its
+ * path no longer names the socket s listens on), else 0.
+ */
+int http_unix_gone(const struct http_server *s);
+/*
  * Listens on host:port (IPv4 or IPv6 literal, "[::1]" too; names are
  * -EINVAL). port 0 picks one; *bound (if not NULL) gets the port bound.
  */

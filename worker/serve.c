@@ -47,6 +47,7 @@
 
 #define SERVE_DEFAULT_PORT	8080	/* SageMaker's, when nothing says otherwise */
 #define SERVE_MAX_BODY		(64u << 20)
+#define SERVE_WATCH_MS		2000	/* how often the socket file is checked */
 
 static const char serve_usage[] =
 "usage: tunerd-worker serve --model PATH [--port N] [--host ADDR] [--socket PATH]\n"
@@ -378,6 +379,8 @@ struct serve_state {
 	struct ml_model		*model;
 	struct http_server	*srv;
 	uv_signal_t		 sigterm, sigint;
+	uv_timer_t		 watch;		/* is the socket file still ours? */
+	const char		*socket;
 	struct buf		 out;
 	unsigned long		 requests;
 };
@@ -613,15 +616,42 @@ on_request(struct http_conn *conn, const struct http_request *req, void *arg)
 }
 
 static void
+serve_stop(struct serve_state *st)
+{
+	http_server_close(st->srv);
+	uv_close((uv_handle_t *)&st->sigterm, NULL);
+	uv_close((uv_handle_t *)&st->sigint, NULL);
+	if (st->watch.data != NULL)
+		uv_close((uv_handle_t *)&st->watch, NULL);
+}
+
+static void
 on_signal(uv_signal_t *h, int signum)
 {
 	struct serve_state *st = h->data;
 
 	fprintf(stderr, "tunerd-worker serve: signal %d after %lu requests; "
 	    "stopping\n", signum, st->requests);
-	http_server_close(st->srv);
-	uv_close((uv_handle_t *)&st->sigterm, NULL);
-	uv_close((uv_handle_t *)&st->sigint, NULL);
+	serve_stop(st);
+}
+
+/*
+ * The server outlives a daemon restart on purpose, but not its endpoint:
+ * once the socket file tunerd reaches it through is gone (the endpoint's
+ * directory or the whole state directory removed without DeleteEndpoint),
+ * no tunerd will ever find this server again, so it stops.
+ */
+static void
+on_watch(uv_timer_t *t)
+{
+	struct serve_state *st = t->data;
+
+	if (!http_unix_gone(st->srv))
+		return;
+	fprintf(stderr, "tunerd-worker serve: %s was removed; no tunerd can "
+	    "reach this server any more; stopping after %lu requests\n",
+	    st->socket, st->requests);
+	serve_stop(st);
 }
 
 static int
@@ -661,6 +691,14 @@ serve_builtin(const struct serve_opts *o)
 	st.sigterm.data = st.sigint.data = &st;
 	uv_signal_start(&st.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&st.sigint, on_signal, SIGINT);
+	if (o->socket != NULL) {
+		st.socket = o->socket;
+		uv_timer_init(loop, &st.watch);
+		st.watch.data = &st;
+		uv_timer_start(&st.watch, on_watch, SERVE_WATCH_MS,
+		    SERVE_WATCH_MS);
+		uv_unref((uv_handle_t *)&st.watch);
+	}
 	printf("tunerd-worker serve: model %s (%zu inputs, %zu outputs) on "
 	    "http://%s:%d\n", o->model, ml_model_n_inputs(st.model),
 	    ml_model_n_outputs(st.model), o->host, bound);

@@ -482,6 +482,24 @@ class TestLifecycle(ServingTestCase):
         for p in pids:
             self.assertFalse(alive(p))
 
+    def test_servers_stop_when_their_endpoint_directory_goes(self):
+        # Servers outlive the daemon (adopted on restart), but not the
+        # state that leads back to them: a state directory deleted by hand
+        # must not leave model servers running for ever.
+        art = self.train('boston')
+        self.deploy('ep', art, instances=2)
+        pids = self.pids('ep')
+        self.d.stop()
+        for p in pids:
+            self.assertTrue(alive(p), 'server %d did not outlive the daemon'
+                            % p)
+        shutil.rmtree(os.path.join(self.d.state, 'endpoints', 'ep'))
+        deadline = time.monotonic() + 20
+        while any(alive(p) for p in pids):
+            self.assertLess(time.monotonic(), deadline,
+                            'servers kept running without their endpoint')
+            time.sleep(0.1)
+
     def test_dead_server_restarted_after_daemon_restart(self):
         art = self.train('boston')
         self.deploy('ep', art, instances=1)
