@@ -10,8 +10,11 @@
  *  - A connection has at most one request in flight (handed to the handler,
  *    not yet answered) and parses nothing while one is in flight or while
  *    its response is being written; bytes read meanwhile stay in c->in.
- *  - The request handed out points into c->hdr and c->body only, which are
- *    not touched until http_respond() for it.
+ *  - The request handed out points into c->hdr and c->body, or for a body
+ *    that came whole in one read into c->in (no copy), and none of them is
+ *    touched until http_respond() for it: while such a body is borrowed,
+ *    c->in is neither compacted nor reallocated; reads that need more room
+ *    move to a fresh buffer and the old one (c->in_old) lives until then.
  *  - A connection is freed only when both its handles (stream, timer) have
  *    closed AND no request is in flight; a closed connection with a request
  *    in flight is freed by http_respond().
@@ -116,6 +119,9 @@ struct http_conn {
 	/* Bytes read; [ioff, ilen) not parsed yet. */
 	char			*in;
 	size_t			 ioff, ilen, icap;
+	char			*in_old;	/* holds the borrowed body, see above */
+	const char		*bbody;		/* the body borrowed from in or in_old */
+	size_t			 bbody_len;
 
 	/* The request being parsed or in flight. */
 	struct buf		 hdr;		/* url NUL (name NUL value NUL)* */
@@ -135,6 +141,8 @@ struct http_conn {
 
 	struct buf		 out;
 	enum conn_timer		 tkind;
+	uint64_t		 tdue;		/* uv_now() when tkind is due */
+	uint64_t		 tarmed;	/* when the uv timer fires; 0: stopped */
 	int			 n_closing;	/* close callbacks still due */
 	char			 peer[64];
 
@@ -393,6 +401,13 @@ conn_build(struct http_conn *c, int status, const char *ctype,
 		buf_append(b, body, len);
 }
 
+/* The request in flight borrows its body from c->in, which must stay put. */
+static int
+in_pinned(const struct http_conn *c)
+{
+	return c->bbody != NULL && c->in_old == NULL;
+}
+
 /* Releases per-request buffers that one large request made big. */
 static void
 conn_trim(struct http_conn *c)
@@ -583,6 +598,9 @@ http_respond(struct http_conn *c, int status, const char *content_type,
 
 	assert(c->in_flight);
 	c->in_flight = 0;
+	c->bbody = NULL;
+	free(c->in_old);
+	c->in_old = NULL;
 	if (c->closing) {
 		/* The peer (or the server) went away meanwhile. */
 		if (c->n_closing == 0)
@@ -608,10 +626,18 @@ on_timer(uv_timer_t *t)
 {
 	struct http_conn *c = t->data;
 	enum conn_timer k = c->tkind;
+	uint64_t now = uv_now(t->loop);
 
-	c->tkind = CT_NONE;
-	if (c->closing)
+	c->tarmed = 0;
+	if (c->closing || k == CT_NONE)
 		return;
+	if (now < c->tdue) {
+		/* Armed for an earlier state; this one is due later. */
+		c->tarmed = c->tdue;
+		uv_timer_start(&c->timer, on_timer, c->tdue - now, 0);
+		return;
+	}
+	c->tkind = CT_NONE;
 	switch (k) {
 	case CT_REQUEST:
 		if (!c->in_flight && !c->writing && !c->lingering) {
@@ -636,16 +662,28 @@ on_timer(uv_timer_t *t)
 	}
 }
 
+/*
+ * Sets what c's timer means and when. The uv timer is moved only to make
+ * it fire earlier: a state with a later deadline (the next request, say)
+ * is checked when it fires, so that a request and its answer cost no
+ * timer heap operations in the usual case.
+ */
 static void
 conn_timer(struct http_conn *c, enum conn_timer k, unsigned int ms)
 {
+	uint64_t now;
+
 	if (k == c->tkind)
 		return;
 	c->tkind = k;
 	if (k == CT_NONE)
-		uv_timer_stop(&c->timer);
-	else
-		uv_timer_start(&c->timer, on_timer, ms, 0);
+		return;
+	now = uv_now(c->srv->loop);
+	c->tdue = now + ms;
+	if (c->tarmed != 0 && c->tarmed <= c->tdue)
+		return;
+	c->tarmed = c->tdue;
+	uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
 /* Sets the one timer that matters in c's current state. */
@@ -920,6 +958,19 @@ on_body(http_parser *p, const char *at, size_t len)
 	if (len > max || c->body.len > max - len)
 		return req_error(c, 413, "RequestEntityTooLarge",
 		    "the request body exceeds the limit of %zu bytes", max);
+	/*
+	 * A whole Content-Length body ending where the bytes read end (no
+	 * request pipelined behind it, room for its NUL) is borrowed, not
+	 * copied: a proxied body then crosses tunerd with no copy in user
+	 * space.
+	 */
+	if (c->body.len == 0 && !(p->flags & F_CHUNKED) &&
+	    p->content_length == 0 && at + len == c->feed_end &&
+	    c->feed_end == c->in + c->ilen && c->ilen < c->icap) {
+		c->bbody = at;
+		c->bbody_len = len;
+		return 0;
+	}
 	buf_append(&c->body, at, len);
 	/* The last piece of a chunk's data: its CRLF comes next. */
 	if ((p->flags & F_CHUNKED) && p->content_length == 0) {
@@ -956,10 +1007,22 @@ conn_dispatch(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
 
-	if (c->body.data != NULL)
-		c->body.data[c->body.len] = '\0';
-	c->req.body = c->body.data != NULL ? c->body.data : empty;
-	c->req.body_len = c->body.len;
+	if (c->bbody != NULL && c->ioff == c->ilen) {
+		/* Its NUL takes the next byte; later reads go after it. */
+		c->in[c->ilen++] = '\0';
+		c->ioff = c->ilen;
+		c->req.body = c->bbody;
+		c->req.body_len = c->bbody_len;
+	} else {
+		if (c->bbody != NULL) {
+			buf_append(&c->body, c->bbody, c->bbody_len);
+			c->bbody = NULL;
+		}
+		if (c->body.data != NULL)
+			c->body.data[c->body.len] = '\0';
+		c->req.body = c->body.data != NULL ? c->body.data : empty;
+		c->req.body_len = c->body.len;
+	}
 	c->in_flight = 1;
 	s->st.requests_total++;
 	conn_arm(c);
@@ -1023,7 +1086,7 @@ conn_process(struct http_conn *c)
 	/* Answers corked while pipelined input was parsed leave together. */
 	if (c->out.len > 0 && !c->writing && !c->closing)
 		conn_flush(c);
-	if (c->ioff == c->ilen)
+	if (c->ioff == c->ilen && !in_pinned(c))
 		c->ioff = c->ilen = 0;
 	c->in_process = 0;
 	if (c->closing)
@@ -1063,8 +1126,28 @@ static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	struct http_conn *c = h->data;
-	size_t ncap;
+	size_t ncap, left;
+	char *nin;
 
+	if (in_pinned(c)) {
+		if (c->icap - c->ilen < HTTP_IN_MIN) {
+			/* No room after the borrowed body: read into a new buffer. */
+			left = c->ilen - c->ioff;
+			ncap = HTTP_IN_INIT;
+			while (ncap < left + HTTP_IN_MIN)
+				ncap *= 2;
+			nin = xrealloc(NULL, ncap, 1);
+			memcpy(nin, c->in + c->ioff, left);
+			c->in_old = c->in;
+			c->in = nin;
+			c->icap = ncap;
+			c->ilen = left;
+			c->ioff = 0;
+		}
+		*b = uv_buf_init(c->in + c->ilen,
+		    (unsigned int)(c->icap - c->ilen));
+		return;
+	}
 	if (c->ioff == c->ilen)
 		c->ioff = c->ilen = 0;
 	if (c->icap - c->ilen < HTTP_IN_MIN && c->ioff > 0) {
@@ -1125,6 +1208,7 @@ conn_free(struct http_conn *c)
 		c->next->prev = c->prev;
 	s->st.connections_open--;
 	free(c->in);
+	free(c->in_old);
 	free(c->hoff);
 	free(c->hv);
 	buf_free(&c->hdr);

@@ -206,12 +206,30 @@ answer_model_error(struct sv_call *c, const struct sv_resp *r)
 	buf_free(&msg);
 }
 
+/*
+ * Appends s to the header block hdr (NUL-terminated, *n bytes so far),
+ * cut at cap. The answer's headers fit in on_done's 1280 bytes: variant
+ * names have at most 63 characters, custom attributes at most 1024 bytes
+ * (serving_up.c drops longer ones).
+ */
+static void
+hdr_put(char *hdr, size_t cap, size_t *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (*n + len >= cap)
+		len = cap - *n - 1;
+	memcpy(hdr + *n, s, len);
+	*n += len;
+	hdr[*n] = '\0';
+}
+
 static void
 on_done(struct sv_conn *conn, void *arg, const struct sv_resp *r)
 {
 	struct sv_call *c = arg;
 	char hdr[1280], log[4096];
-	int n;
+	size_t n;
 
 	if (c->s->closing) {
 		sv_reply_error(c->conn, 503, "ServiceUnavailable", "tunerd is "
@@ -248,12 +266,17 @@ on_done(struct sv_conn *conn, void *arg, const struct sv_resp *r)
 		free(c);
 		return;
 	}
-	n = snprintf(hdr, sizeof(hdr), "X-Amzn-Invoked-Production-Variant: "
-	    "%s\r\n", c->in->v->name);
-	if (r->custom_attrs != NULL && n > 0 && (size_t)n < sizeof(hdr))
-		snprintf(hdr + n, sizeof(hdr) - (size_t)n,
-		    "X-Amzn-SageMaker-Custom-Attributes: %s\r\n",
-		    r->custom_attrs);
+	/* Per invocation: put together without printf. */
+	n = 0;
+	hdr_put(hdr, sizeof(hdr), &n, "X-Amzn-Invoked-Production-Variant: ");
+	hdr_put(hdr, sizeof(hdr), &n, c->in->v->name);
+	hdr_put(hdr, sizeof(hdr), &n, "\r\n");
+	if (r->custom_attrs != NULL) {
+		hdr_put(hdr, sizeof(hdr), &n,
+		    "X-Amzn-SageMaker-Custom-Attributes: ");
+		hdr_put(hdr, sizeof(hdr), &n, r->custom_attrs);
+		hdr_put(hdr, sizeof(hdr), &n, "\r\n");
+	}
 	http_respond(c->conn, r->status, r->content_type, r->body, r->len, hdr);
 	free(c);
 }

@@ -19,8 +19,10 @@
  *  - A connection's requests are answered in the order they were queued;
  *    the unsent ones are the tail of the queue and their heads the tail
  *    of c->head. A request's body is borrowed from the client's request
- *    until it has left: a write that does not complete at once copies
- *    what is left into c->wbuf, so nothing is borrowed after a flush.
+ *    until its done has run: http.c keeps a request's body until it is
+ *    answered, and a request whose bytes are still in the pending write
+ *    is answered only after its connection closed (libuv then drops the
+ *    write without reading it).
  *  - done is called once per request, from a loop callback (never from
  *    inside sv_up_request), after its answer is complete or its
  *    connection failed; a request is popped before its done runs.
@@ -64,7 +66,9 @@ struct up_req {
 	size_t			 len;
 	size_t			 hoff, hlen;	/* its head in c->head until sent */
 	uint64_t		 deadline;	/* uv_now() */
-	int			 sent;
+	size_t			 wend;		/* its end in the pending write */
+	unsigned int		 sent : 1;	/* written, or in the pending write */
+	unsigned int		 inwrite : 1;	/* not all of it written yet */
 };
 
 struct sv_conn {
@@ -75,6 +79,8 @@ struct sv_conn {
 		uv_pipe_t	 pipe;
 	}			 h;
 	uv_timer_t		 timer;
+	uint64_t		 due;		/* uv_now(): deadline or idle end */
+	uint64_t		 armed;		/* when the timer fires; 0: stopped */
 	uv_connect_t		 creq;
 	uv_write_t		 wreq;
 	http_parser		 parser;
@@ -96,7 +102,8 @@ struct sv_conn {
 	struct up_req		*q, *qtail;
 	int			 n_q, n_unsent;
 	struct buf		 head;		/* heads of the unsent requests */
-	struct buf		 wbuf;		/* what an unfinished write carries */
+	struct buf		 wbuf;		/* the heads an unfinished write carries */
+	size_t			 wtotal;	/* bytes of the unfinished write */
 	/* The answer being read. */
 	struct buf		 rbody;
 	char			 field[40];
@@ -305,7 +312,12 @@ req_pop(struct sv_conn *c)
 
 static void on_timer(uv_timer_t *t);
 
-/* Arms the timer for the oldest request, or the idle lifetime. */
+/*
+ * Sets c's deadline: the oldest request's, or the idle lifetime. The uv
+ * timer is moved only to fire earlier; on_timer re-arms it for a deadline
+ * that moved later (each answer moves it), so pipelined requests cost no
+ * timer heap operations in the usual case.
+ */
 static void
 conn_arm(struct sv_conn *c)
 {
@@ -313,13 +325,12 @@ conn_arm(struct sv_conn *c)
 
 	if (c->state == UP_CLOSING)
 		return;
-	if (c->q == NULL) {
-		uv_timer_start(&c->timer, on_timer, SV_IDLE_CONN_MS, 0);
-		return;
-	}
 	now = uv_now(c->timer.loop);
-	uv_timer_start(&c->timer, on_timer, c->q->deadline > now ?
-	    c->q->deadline - now : 0, 0);
+	c->due = c->q != NULL ? c->q->deadline : now + SV_IDLE_CONN_MS;
+	if (c->armed != 0 && c->armed <= c->due)
+		return;
+	c->armed = c->due > now ? c->due : now;
+	uv_timer_start(&c->timer, on_timer, c->armed - now, 0);
 }
 
 /*
@@ -353,7 +364,14 @@ static void
 on_timer(uv_timer_t *t)
 {
 	struct sv_conn *c = t->data;
+	uint64_t now = uv_now(t->loop);
 
+	c->armed = 0;
+	if (now < c->due) {
+		c->armed = c->due;
+		uv_timer_start(&c->timer, on_timer, c->due - now, 0);
+		return;
+	}
 	if (c->q == NULL)
 		conn_close(c);		/* idle long enough */
 	else
@@ -387,6 +405,15 @@ conn_answered(struct sv_conn *c)
 		return;
 	}
 	r = req_pop(c);
+	if (r->inwrite && c->writing && r->wend > c->wtotal -
+	    uv_stream_get_write_queue_size(&c->h.stream)) {
+		/*
+		 * Answered before all of its request left (a server may answer
+		 * early): the pending write still borrows its body, which goes
+		 * with done. Closing first drops that write unread.
+		 */
+		conn_close(c);
+	}
 	resp.status = (int)c->parser.status_code;
 	resp.content_type = c->ctype.len ? c->ctype.data : NULL;
 	resp.custom_attrs = c->attrs.len ? c->attrs.data : NULL;
@@ -398,8 +425,11 @@ conn_answered(struct sv_conn *c)
 		c->last = 1;
 	r->done(c, r->arg, &resp);
 	free(r);
-	if (c->state == UP_CLOSING)
+	if (c->state == UP_CLOSING) {
+		if (c->q != NULL)
+			conn_fail(c, TD_EIO);	/* the rest never ran */
 		return;
+	}
 	if (c->rbody.cap > (1u << 20))
 		buf_free(&c->rbody);
 	if (c->last || in->state != SV_I_READY || in->draining) {
@@ -496,11 +526,14 @@ static void
 on_written(uv_write_t *w, int status)
 {
 	struct sv_conn *c = w->data;
+	struct up_req *r;
 
 	c->writing = 0;
 	c->wbuf.len = 0;
 	if (c->state == UP_CLOSING)
 		return;
+	for (r = c->q; r != NULL && r->sent; r = r->next)
+		r->inwrite = 0;
 	if (status < 0) {
 		conn_fail(c, TD_EIO);
 		return;
@@ -510,16 +543,20 @@ on_written(uv_write_t *w, int status)
 
 /*
  * Writes the unsent requests: writev() at once; what the socket does not
- * take is copied into c->wbuf and left to uv_write(), so no body stays
- * borrowed. Returns with the requests all marked sent, or the connection
- * failed.
+ * take leaves through uv_write(), the heads copied into c->wbuf (c->head
+ * grows with every new request) and the bodies still borrowed (see the
+ * invariants). Returns with the requests all marked sent, or the
+ * connection failed.
  */
 static void
 conn_flush(struct sv_conn *c)
 {
 	uv_buf_t iov[UP_IOV];
+	size_t hcopy[UP_IOV];
+	unsigned char ishead[UP_IOV];
 	struct up_req *r, *first;
-	size_t total, done, k;
+	size_t total, done, k, end;
+	unsigned int m;
 	int n, rc;
 
 	while (c->state == UP_OPEN && !c->writing && c->n_unsent > 0) {
@@ -529,10 +566,12 @@ conn_flush(struct sv_conn *c)
 		n = 0;
 		total = 0;
 		for (r = first; r != NULL && n + 2 <= UP_IOV; r = r->next) {
+			ishead[n] = 1;
 			iov[n++] = uv_buf_init(c->head.data + r->hoff,
 			    (unsigned int)r->hlen);
 			total += r->hlen;
 			if (r->len > 0) {
+				ishead[n] = 0;
 				iov[n++] = uv_buf_init((char *)r->body,
 				    (unsigned int)r->len);
 				total += r->len;
@@ -544,40 +583,50 @@ conn_flush(struct sv_conn *c)
 			return;
 		}
 		done = rc > 0 ? (size_t)rc : 0;
-		if (done < total) {
-			/* Keep what is left, then let libuv finish it. */
-			c->wbuf.len = 0;
-			for (k = 0; k < (size_t)n; k++) {
-				if (done >= iov[k].len) {
-					done -= iov[k].len;
-					continue;
-				}
-				buf_append(&c->wbuf, iov[k].base + done,
-				    iov[k].len - done);
-				done = 0;
-			}
-		}
+		/* Which requests are out whole, which wait on the rest. */
+		end = 0;
 		for (r = first, k = 0; r != NULL && k < (size_t)n; r = r->next) {
 			k += r->len > 0 ? 2 : 1;
+			end += r->hlen + r->len;
 			r->sent = 1;
-			r->body = NULL;
+			r->inwrite = end > done;
+			r->wend = end > done ? end - done : 0;
 			c->n_unsent--;
 		}
+		if (c->n_unsent == 0 && done == total)
+			c->head.len = 0;
+		if (done == total)
+			continue;
+		/* Copy the heads that are left, then point at the copies. */
+		c->wbuf.len = 0;
+		for (k = 0, m = 0; k < (size_t)n; k++) {
+			if (done >= iov[k].len) {
+				done -= iov[k].len;
+				continue;
+			}
+			iov[m].base = iov[k].base + done;
+			iov[m].len = iov[k].len - done;
+			done = 0;
+			hcopy[m] = SIZE_MAX;
+			if (ishead[k]) {
+				hcopy[m] = c->wbuf.len;
+				buf_append(&c->wbuf, iov[m].base, iov[m].len);
+			}
+			m++;
+		}
+		for (k = 0; k < m; k++)
+			if (hcopy[k] != SIZE_MAX)
+				iov[k].base = c->wbuf.data + hcopy[k];
 		if (c->n_unsent == 0)
 			c->head.len = 0;
-		if (c->wbuf.len > 0) {
-			uv_buf_t b = uv_buf_init(c->wbuf.data,
-			    (unsigned int)c->wbuf.len);
-
-			c->wreq.data = c;
-			if (uv_write(&c->wreq, &c->h.stream, &b, 1,
-			    on_written) < 0) {
-				c->wbuf.len = 0;
-				conn_fail(c, TD_EIO);
-				return;
-			}
-			c->writing = 1;
+		c->wtotal = total - (size_t)(rc > 0 ? rc : 0);
+		c->wreq.data = c;
+		if (uv_write(&c->wreq, &c->h.stream, iov, m, on_written) < 0) {
+			c->wbuf.len = 0;
+			conn_fail(c, TD_EIO);
+			return;
 		}
+		c->writing = 1;
 	}
 }
 

@@ -234,6 +234,44 @@ class TestDeploy(ServingTestCase):
         for p in logs:
             self.assertTrue(os.path.exists(p), p)
 
+    def test_concurrent_large_bodies_get_their_own_answers(self):
+        # 24 connections with 100-row bodies to one instance: more than its
+        # socket takes at once, so tunerd's writes to the server end
+        # part-way and finish later while the bodies stay borrowed from
+        # the clients' requests. Every answer must be its own request's.
+        art = self.train('boston')
+        self.deploy('ep', art, instances=1)
+        rows = read_npy(X_TEST)
+        want = self.local_predictions(art, X_TEST)
+        errors = []
+
+        def client(k):
+            body = json.dumps(rows[k:] + rows[:k]).encode()
+            expect = want[k:] + want[:k]
+            conn = UnixHTTPConnection(self.d.socket, timeout=60)
+            try:
+                for _ in range(6):
+                    conn.request('POST', '/endpoints/ep/invocations',
+                                 body=body,
+                                 headers={'Content-Type': 'application/json'})
+                    r = conn.getresponse()
+                    raw = r.read()
+                    if r.status != 200 or \
+                            json.loads(raw)['predictions'] != expect:
+                        errors.append((k, r.status, raw[:200]))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append((k, repr(e)))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=client, args=(k,))
+                   for k in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
     def test_bad_bodies_name_the_problem(self):
         art = self.train('boston')
         self.deploy('ep', art)
@@ -481,6 +519,40 @@ class TestLifecycle(ServingTestCase):
             time.sleep(0.05)
         for p in pids:
             self.assertFalse(alive(p))
+
+    def test_hung_server_is_replaced(self):
+        # A server that stops answering (SIGSTOP) misses its pings, times
+        # out and is replaced; an invocation stuck on it ends with it.
+        art = self.train('boston')
+        self.deploy('ep', art, instances=1)
+        pid = self.pids('ep')[0]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            st, h, raw = self.invoke('ep', [[0.3] * 13])
+            waited = time.monotonic() - t0
+            self.assertIn(st, (200, 503), raw)
+            if st == 503:
+                self.assertEqual(self.error(raw)['__type'],
+                                 'ServiceUnavailable')
+            self.assertLess(waited, 40, 'the invocation waited for the '
+                            '60 s model timeout, not for the health check')
+            deadline = time.monotonic() + 40
+            while True:
+                d = self.describe('ep')
+                pids = self.pids('ep')
+                if pids and pids != [pid] and \
+                        d['ProductionVariants'][0]['CurrentInstanceCount'] == 1:
+                    break
+                self.assertLess(time.monotonic(), deadline, d)
+                time.sleep(0.1)
+            self.assertEqual(len(self.predictions('ep', [[0.3] * 13])), 1)
+            self.assertFalse(alive(pid), 'the hung server was left running')
+        finally:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
 
     def test_servers_stop_when_their_endpoint_directory_goes(self):
         # Servers outlive the daemon (adopted on restart), but not the
