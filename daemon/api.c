@@ -278,7 +278,8 @@ api_http_handler(struct http_conn *conn, const struct http_request *req,
 
 		if (end != NULL && strcmp(end, "/invocations") == 0 &&
 		    end > name && (size_t)(end - name) < sizeof(ep)) {
-			snprintf(ep, sizeof(ep), "%.*s", (int)(end - name), name);
+			memcpy(ep, name, (size_t)(end - name));
+			ep[end - name] = '\0';
 			serving_invoke(c.d->serving, conn, req, ep);
 			return;
 		}

@@ -54,6 +54,7 @@
 #define HTTP_KEEP_MAX	(1024 * 1024)	/* buffers above this are released after a request */
 #define HTTP_LINGER_MS	2000		/* drain time after a final response */
 #define HTTP_CORK_MAX	(64 * 1024)	/* answers gathered for one write */
+#define HTTP_CORK_NS	(25 * 1000)	/* the longest a corked answer waits */
 
 enum conn_timer {
 	CT_NONE,
@@ -140,6 +141,7 @@ struct http_conn {
 	char			 err_msg[160];
 
 	struct buf		 out;
+	uint64_t		 cork_since;	/* uv_hrtime(): oldest corked request began */
 	enum conn_timer		 tkind;
 	uint64_t		 tdue;		/* uv_now() when tkind is due */
 	uint64_t		 tarmed;	/* when the uv timer fires; 0: stopped */
@@ -556,13 +558,19 @@ conn_flush(struct http_conn *c)
  * Sends the answer just framed into c->out. While conn_process() still
  * has pipelined input to parse, the answer is corked: the answers leave
  * together in one write when the input runs out (or the next request is
- * answered later, or HTTP_CORK_MAX is reached).
+ * answered later, or HTTP_CORK_MAX is reached, or HTTP_CORK_NS have
+ * passed since the oldest corked request was handed to the handler).
+ * The time bound matters to a client that pipelines (tunerd's proxy to
+ * a model server): it gets answers while the rest are computed instead
+ * of all at the end, which on 2 CPUs took its single-row throughput from
+ * 0.69-0.77 of invoking the server directly to 0.85-0.93.
  */
 static void
 conn_send(struct http_conn *c)
 {
 	if (c->in_process && !c->want_close && c->ioff < c->ilen &&
-	    c->out.len < HTTP_CORK_MAX) {
+	    c->out.len < HTTP_CORK_MAX &&
+	    uv_hrtime() - c->cork_since < HTTP_CORK_NS) {
 		conn_response_done(c, 0);
 		return;
 	}
@@ -1024,6 +1032,8 @@ conn_dispatch(struct http_conn *c)
 		c->req.body_len = c->body.len;
 	}
 	c->in_flight = 1;
+	if (c->out.len == 0)
+		c->cork_since = uv_hrtime();
 	s->st.requests_total++;
 	conn_arm(c);
 	s->fn(c, &c->req, s->arg);

@@ -13,8 +13,11 @@ it runs td-loadgen (closed loop, keep-alive, CONNECTIONS connections)
 against the servers' own ports and against tunerd's
 /endpoints/<name>/invocations, alternately ROUNDS times each, and prints
 the median run's invocations/s, predictions/s, p50/p99 latency, the
-tunerd/direct ratio of the medians and each round's ratio. Figures only: it
-never passes or fails on time. Python standard library only.
+tunerd/direct ratio of the medians, each round's ratio and the share of
+the CPUs the host took from this machine during each run (steal: on a
+shared virtual machine the figures are only as good as the host is quiet).
+Figures only: it never passes or fails on time. Python standard library
+only.
 """
 
 import argparse
@@ -100,13 +103,28 @@ class Tunerd:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def cpu_times():
+    """(stolen, all) jiffies of every CPU so far, from /proc/stat."""
+    try:
+        with open('/proc/stat') as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0, 0
+    return (v[7] if len(v) > 7 else 0), sum(v[:8])
+
+
 def loadgen(build, addrs, path, body, seconds, conns):
+    st0, all0 = cpu_times()
     out = subprocess.run(
         [os.path.join(build, 'daemon', 'td-loadgen'), '-a', ','.join(addrs),
          '-p', path, '-b', body, '-t', 'application/json',
          '-c', str(conns), '-d', str(seconds), '-w', '1'],
         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+    st1, all1 = cpu_times()
+    r = json.loads(out.stdout)
+    # The share of the CPUs the host took from this VM during the run.
+    r['steal'] = (st1 - st0) / (all1 - all0) if all1 > all0 else 0.0
+    return r
 
 
 def median_run(runs):
@@ -203,8 +221,8 @@ def main():
                                           bodies[b], a.seconds, a.connections))
                 r_d, r_t = median_run(runs_d), median_run(runs_t)
                 ratio = r_t['rps'] / r_d['rps'] if r_d['rps'] else 0
-                rounds = sorted(t_['rps'] / d_['rps'] for d_, t_ in
-                                zip(runs_d, runs_t) if d_['rps'])
+                rounds = [t_['rps'] / d_['rps'] if d_['rps'] else 0
+                          for d_, t_ in zip(runs_d, runs_t)]
                 summary[(n, b)] = (r_d, r_t, ratio)
                 for name, r, rat in (('direct', r_d, ''),
                                      ('tunerd', r_t, '%.2f' % ratio)):
@@ -214,8 +232,12 @@ def main():
                         sum(x['errors'] for x in
                             (runs_d if name == 'direct' else runs_t)),
                         rat))
-                print('%-23s per-round ratios %s' % (
+                print('%-23s ratio per round    %s' % (
                     '', ' '.join('%.2f' % x for x in rounds)))
+                print('%-23s host steal, %%      %s  (direct/tunerd)' % (
+                    '', ' '.join('%.0f/%.0f' % (100 * d_['steal'],
+                                                100 * t_['steal'])
+                                 for d_, t_ in zip(runs_d, runs_t))))
         one = summary[(1, 1)][0]['rps']
         worst = min(v[2] for v in summary.values())
         print()
