@@ -758,6 +758,7 @@ on_message_begin(http_parser *p)
 	c->head = 0;
 	c->hdr.len = 0;
 	c->body.len = 0;
+	c->bbody = NULL;		/* the last request is answered */
 	c->n_hoff = 0;
 	c->hdr_bytes = 0;
 	c->hstate = HS_URL;
