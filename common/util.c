@@ -253,3 +253,35 @@ td_sibling_path(const char *name)
 	snprintf(out, len, "%s/%s", dir, name);
 	return out;
 }
+
+long long
+td_proc_start_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long long v = -1;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and ')': skip past the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p++;
+	for (field = 3; field <= 22 && p != NULL; field++) {
+		while (*p == ' ')
+			p++;
+		if (field == 3 && *p == 'Z')
+			return -1;	/* a zombie is gone for our purposes */
+		if (field == 22)
+			v = strtoll(p, NULL, 10);
+		p = strchr(p, ' ');
+	}
+	return v;
+}

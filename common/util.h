@@ -7,6 +7,7 @@
 #ifndef TD_UTIL_H
 #define TD_UTIL_H
 
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,12 @@ void td_fmt_time(double t, char *out, size_t outlen);
 
 /* Path of a program installed beside the running executable (caller frees). */
 char *td_sibling_path(const char *name);
+
+/*
+ * When process pid started (field 22 of /proc/<pid>/stat, clock ticks
+ * since boot), or -1 if there is no such process or it is a zombie. With
+ * the pid it names one process for good: pids are reused, this pair not.
+ */
+long long td_proc_start_ticks(pid_t pid);
 
 #endif

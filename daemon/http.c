@@ -563,7 +563,7 @@ conn_flush(struct http_conn *c)
  * The time bound matters to a client that pipelines (tunerd's proxy to
  * a model server): it gets answers while the rest are computed instead
  * of all at the end, which on 2 CPUs took its single-row throughput from
- * 0.69-0.77 of invoking the server directly to 0.85-0.93.
+ * 0.69-0.77 of invoking the server directly to 0.86-0.91 (bench/README.md).
  */
 static void
 conn_send(struct http_conn *c)

@@ -325,8 +325,9 @@ settle(struct sjob *sj, const char *status, const char *secondary,
 static void
 kill_program_group(struct sjob *sj)
 {
-	char path[PATH_MAX], *data = NULL, *p;
+	char path[PATH_MAX], *data = NULL, *p, *e;
 	long pid = 0;
+	long long ticks = -1, now;
 
 	snprintf(path, sizeof(path), "%s/%s", sj->dir, EV_FILE);
 	if (td_read_file(path, (size_t)1 << 30, &data, NULL) != 0)
@@ -335,11 +336,32 @@ kill_program_group(struct sjob *sj)
 	    p++) {
 		char *q = strstr(p, "\"pid\":");
 
-		if (q != NULL)
-			pid = strtol(q + 6, NULL, 10);
+		if ((e = strchr(p, '\n')) == NULL)
+			e = p + strlen(p);
+		if (q == NULL || q > e)
+			continue;
+		pid = strtol(q + 6, NULL, 10);
+		q = strstr(p, "\"start_ticks\":");
+		ticks = q != NULL && q < e ? strtoll(q + 14, NULL, 10) : -1;
 	}
 	free(data);
-	if (pid > 1 && kill((pid_t)-pid, SIGKILL) == 0)
+	if (pid <= 1)
+		return;
+	/*
+	 * A live process with that pid is our program only if it started when
+	 * the worker said; pids are reused, and a reused one may lead another
+	 * group (this daemon's own, say). With no live process of that pid,
+	 * what is left in the group is the program's: a pid is not reused
+	 * while a process group of that id exists.
+	 */
+	now = td_proc_start_ticks((pid_t)pid);
+	if (now >= 0 && now != ticks) {
+		log_info("job %s: pid %ld of the lost worker's program names "
+		    "another process now; its group is left alone",
+		    sj->row.name, pid);
+		return;
+	}
+	if (kill((pid_t)-pid, SIGKILL) == 0)
 		log_info("job %s: killed the lost worker's program group %ld",
 		    sj->row.name, pid);
 }

@@ -109,39 +109,6 @@ now_ms(const struct serving *s)
 	return uv_now(s->d->loop);
 }
 
-/* Field 22 of /proc/<pid>/stat (start time in clock ticks), or -1. */
-static long long
-proc_start_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	long long v = -1;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold spaces and ')': skip past the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	p++;
-	for (field = 3; field <= 22 && p != NULL; field++) {
-		while (*p == ' ')
-			p++;
-		if (field == 3 && *p == 'Z')
-			return -1;	/* a zombie is gone for our purposes */
-		if (field == 22)
-			v = strtoll(p, NULL, 10);
-		p = strchr(p, ' ');
-	}
-	return v;
-}
-
 static int
 proc_alive(pid_t pid, long long ticks)
 {
@@ -149,7 +116,7 @@ proc_alive(pid_t pid, long long ticks)
 
 	if (pid <= 0)
 		return 0;
-	t = proc_start_ticks(pid);
+	t = td_proc_start_ticks(pid);
 	return t >= 0 && t == ticks;
 }
 
@@ -684,7 +651,7 @@ inst_spawn(struct sv_inst *in)
 		return rc;
 	}
 	in->pid = pid;
-	in->start_ticks = proc_start_ticks(pid);
+	in->start_ticks = td_proc_start_ticks(pid);
 	in->our_child = 1;
 	in->state = SV_I_STARTING;
 	in->started = td_now();

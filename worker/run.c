@@ -975,7 +975,9 @@ training_phase(struct job *j, struct outcome *out)
 		    (uint64_t)j->spec->max_runtime_s * 1000000000u;
 	emit_status(j, "Training", "Training image download completed. "
 	    "Training in progress.");
-	buf_printf(&f, ",\"pid\":%d", (int)j->pid);
+	/* With its start time the pid names this program for good. */
+	buf_printf(&f, ",\"pid\":%d,\"start_ticks\":%lld", (int)j->pid,
+	    td_proc_start_ticks(j->pid));
 	(void)evs_emit(j->evs, EV_STARTED, f.data, 0, NULL);
 	log_info("started %s as pid %d", cmd.data, (int)j->pid);
 	while (!(j->reaped && j->fds[0] == -1 && j->fds[1] == -1))
