@@ -6,7 +6,9 @@ real programs.
 """
 import json
 import os
+import re
 import signal
+import subprocess
 import tarfile
 import time
 
@@ -398,6 +400,57 @@ class Restart(DaemonTestCase):
             except OSError:
                 pass
         self.assertEqual(left, [])
+
+    def test_lost_workers_reused_pid_is_left_alone(self):
+        # Bug C (docs/reliability.md): the program's pid in events.jsonl may
+        # name another process, leading its own group, by the time the
+        # worker is found lost. Made here with the daemon down: the worker
+        # killed, and the started event pointed at a decoy group leader.
+        st, body = self.d.call("CreateTrainingJob", sh_job("reused", "sleep 60"))
+        self.assertEqual(st, 200, body)
+        while self.d.describe("reused")["SecondaryStatus"] != "Training":
+            time.sleep(0.05)
+        decoy = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        try:
+            self.d.kill(signal.SIGKILL)
+            workers = []
+            for pid in self.d.leftover_pids():
+                try:
+                    with open("/proc/%d/cmdline" % pid, "rb") as f:
+                        cmd = f.read()
+                except OSError:
+                    continue
+                if b"tunerd-worker" in cmd and b"/jobs/" in cmd:
+                    os.kill(pid, signal.SIGKILL)
+                    workers.append(pid)
+            self.assertEqual(len(workers), 1)
+            deadline = time.monotonic() + 10
+            while os.path.exists("/proc/%d" % workers[0]):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.02)
+            ev = os.path.join(self.d.state, "jobs", "reused", "events.jsonl")
+            with open(ev) as f:
+                text = f.read()
+            m = re.search(r'"type":"started"[^\n]*?"pid":(\d+)', text)
+            self.assertIsNotNone(m, text[:500])
+            new = str(decoy.pid)
+            if len(new) > len(m.group(1)):
+                self.skipTest("the decoy's pid is longer than the program's")
+            # Same length, so that offsets into the file stay true.
+            new = " " * (len(m.group(1)) - len(new)) + new
+            with open(ev, "w") as f:
+                f.write(text[:m.start(1)] + new + text[m.end(1):])
+            self.d.start()
+            d = self.d.wait_job("reused", timeout=30)
+            self.assertEqual(d["TrainingJobStatus"], "Failed")
+            self.assertIn("worker", d["FailureReason"])
+            time.sleep(0.3)
+            self.assertIsNone(decoy.poll(), "the decoy's group was killed")
+            with open(self.d.log_path) as f:
+                self.assertIn("names another process now", f.read())
+        finally:
+            decoy.kill()
+            decoy.wait()
 
 
 if __name__ == "__main__":
