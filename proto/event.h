@@ -24,7 +24,10 @@
  *
  * "status"   {"status": "Starting"|"Downloading"|"Training"|"Uploading",
  *             "message": "..."}    a SecondaryStatus transition
- * "started"  {"pid": N}            the user program runs as process group N
+ * "started"  {"pid": N, "start_ticks": T}   the user program runs as
+ *             process group N; T is when process N started (field 22 of
+ *             /proc/N/stat, -1 if unread): with it N names the program for
+ *             good, pids being reused
  * "metric"   {"name": "...", "value": D}   one scraped value; the worker
  *             sends at most EV_METRIC_CAP metric events per job, but the
  *             "exited" event always carries every metric's final value
