@@ -205,6 +205,20 @@ class Daemon:
                 continue
         return mine
 
+    def worker_pids(self, name=None):
+        """tunerd-worker processes of this daemon's jobs (of job name, if given)."""
+        want = b"/jobs/" if name is None else ("/jobs/%s\0" % name).encode()
+        pids = []
+        for pid in self.leftover_pids():
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if b"tunerd-worker" in cmd and want in cmd:
+                pids.append(pid)
+        return pids
+
     def cleanup(self, keep=False):
         self.stop()
         for _ in range(3):

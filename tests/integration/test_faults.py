@@ -259,18 +259,6 @@ class Faults(DaemonTestCase):
         self.assertIn(st, (200, 400))
         self.valid_json(raw)
 
-    def worker_pids(self, name):
-        pids = []
-        for pid in self.d.leftover_pids():
-            try:
-                with open("/proc/%d/cmdline" % pid, "rb") as f:
-                    cmd = f.read()
-            except OSError:
-                continue
-            if b"tunerd-worker" in cmd and ("/jobs/%s\0" % name).encode() in cmd:
-                pids.append(pid)
-        return pids
-
     def attempts(self, mark):
         try:
             with open(mark) as f:
@@ -285,7 +273,7 @@ class Faults(DaemonTestCase):
             self.assertLess(time.monotonic(), deadline, "attempt %d of %s "
                             "never started" % (attempt, name))
             time.sleep(0.02)
-        pids = self.worker_pids(name)
+        pids = self.d.worker_pids(name)
         self.assertEqual(len(pids), 1, pids)
         os.kill(pids[0], signal.SIGKILL)
 
@@ -347,7 +335,7 @@ class Faults(DaemonTestCase):
                 break
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
-        for pid in self.worker_pids("seq"):
+        for pid in self.d.worker_pids("seq"):
             os.kill(pid, signal.SIGKILL)
         d = self.d.wait_job("seq", timeout=30)
         self.assertEqual(d["TrainingJobStatus"], "Completed",

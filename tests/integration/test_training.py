@@ -375,14 +375,8 @@ class Restart(DaemonTestCase):
             while self.d.describe(name)["SecondaryStatus"] != "Training":
                 time.sleep(0.05)
         # Kill the workers (not the programs' groups: the worker itself).
-        for pid in self.d.leftover_pids():
-            try:
-                with open("/proc/%d/cmdline" % pid, "rb") as f:
-                    cmd = f.read()
-            except OSError:
-                continue
-            if b"tunerd-worker" in cmd and b"/jobs/" in cmd:
-                os.kill(pid, signal.SIGKILL)
+        for pid in self.d.worker_pids():
+            os.kill(pid, signal.SIGKILL)
         d = self.d.wait_job("lost", timeout=30)
         self.assertEqual(d["TrainingJobStatus"], "Failed")
         self.assertIn("worker", d["FailureReason"])
@@ -413,17 +407,9 @@ class Restart(DaemonTestCase):
         decoy = subprocess.Popen(["sleep", "60"], start_new_session=True)
         try:
             self.d.kill(signal.SIGKILL)
-            workers = []
-            for pid in self.d.leftover_pids():
-                try:
-                    with open("/proc/%d/cmdline" % pid, "rb") as f:
-                        cmd = f.read()
-                except OSError:
-                    continue
-                if b"tunerd-worker" in cmd and b"/jobs/" in cmd:
-                    os.kill(pid, signal.SIGKILL)
-                    workers.append(pid)
+            workers = self.d.worker_pids("reused")
             self.assertEqual(len(workers), 1)
+            os.kill(workers[0], signal.SIGKILL)
             deadline = time.monotonic() + 10
             while os.path.exists("/proc/%d" % workers[0]):
                 self.assertLess(time.monotonic(), deadline)
